@@ -1,0 +1,66 @@
+"""Typed event records from news articles.
+
+    >>> from service import extract
+    >>> record = extract(open("seeds/004_e703eae0c918574b.txt").read())
+    >>> record.events[0].sub_event_type
+    <SubEventType.AIR_DRONE_STRIKE: 'Air/drone strike'>
+
+`extract` keeps one `Extractor` (and so one embedded model server) per settings
+for the life of the process; create an `Extractor` yourself to control that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import threading
+
+from schemas.events import ArticleEvents
+from service.config import Settings
+from service.errors import (
+    EndpointError,
+    ExtractionError,
+    InputError,
+    ModelOutputError,
+    ModelUnavailableError,
+)
+from service.extractor import Extractor
+
+__all__ = [
+    "ArticleEvents",
+    "EndpointError",
+    "ExtractionError",
+    "Extractor",
+    "InputError",
+    "ModelOutputError",
+    "ModelUnavailableError",
+    "Settings",
+    "extract",
+]
+
+_shared: dict[str, Extractor] = {}
+_shared_lock = threading.Lock()
+
+
+def extract(
+    text: str | bytes,
+    *,
+    settings: Settings | None = None,
+    id: str | None = None,
+    published: dt.date | None = None,
+) -> ArticleEvents:
+    """Extract the events of one article (str, or UTF-8 bytes; plain text or HTML)."""
+    settings = settings or Settings()
+    key = settings.model_dump_json()
+    with _shared_lock:
+        extractor = _shared.get(key)
+        if extractor is None:
+            extractor = _shared[key] = Extractor(settings)
+    return extractor.extract(text, id=id, published=published)
+
+
+@atexit.register
+def _close_shared() -> None:
+    for extractor in _shared.values():
+        extractor.close()
+    _shared.clear()

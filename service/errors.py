@@ -1,0 +1,34 @@
+"""Typed errors: every failure a caller can act on has its own class and a one-line message."""
+
+from __future__ import annotations
+
+
+class ExtractionError(Exception):
+    """Base class for everything `service` raises on purpose."""
+
+    #: short machine-readable name used in batch output and HTTP responses
+    code = "extraction_error"
+
+
+class InputError(ExtractionError):
+    """The article cannot be processed as given (empty, binary, too long...)."""
+
+    code = "bad_input"
+
+
+class ModelUnavailableError(ExtractionError):
+    """The model could not be found, verified or started."""
+
+    code = "model_unavailable"
+
+
+class EndpointError(ExtractionError):
+    """The model endpoint kept failing with transient errors (connection, timeout, 429, 5xx)."""
+
+    code = "endpoint_error"
+
+
+class ModelOutputError(ExtractionError):
+    """The model's answer never validated against the schema, even after re-asks."""
+
+    code = "invalid_model_output"

@@ -1,0 +1,211 @@
+"""The extraction pipeline: text -> prompt -> model (cached, retried) -> checked records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import instructor
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from pydantic import ValidationError
+
+from schemas.draft import ArticleDraft
+from schemas.events import ArticleEvents, Usage
+from service.backends import EndpointManager
+from service.cache import ResponseCache, cache_key
+from service.config import Settings
+from service.dates import find_published
+from service.errors import EndpointError, ExtractionError, ModelOutputError
+from service.logs import CallLog
+from service.records import build_event, grounded_headlines, merge_duplicates
+from service.retry import is_transient, root_cause, transport_retrying
+from service.templates import PromptTemplate, load_template
+from service.text import chunk_text, read_article
+
+log = logging.getLogger(__name__)
+_DRAFT_SCHEMA = ArticleDraft.model_json_schema()
+
+
+class Extractor:
+    """A reusable extractor: keeps the embedded server, cache and log open across calls.
+
+    Thread-safe: concurrent `extract` calls share one model and one cache.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings()
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.template: PromptTemplate = load_template(self.settings.prompt)
+        self.endpoints = EndpointManager(self.settings)
+        cache_dir = self.settings.cache_dir
+        self.cache = ResponseCache(cache_dir / "responses" if self.settings.use_cache else None)
+        self.calls = CallLog(cache_dir / "logs.db" if self.settings.log_prompts else None)
+        self._client: instructor.Instructor | None = None
+        self._client_lock = threading.Lock()
+
+    # -- public API
+    def extract(
+        self,
+        text: str | bytes,
+        *,
+        id: str | None = None,
+        published: dt.date | None = None,
+    ) -> ArticleEvents:
+        """Events of one article. Raises a subclass of `ExtractionError` on failure."""
+        started = time.perf_counter()
+        article = read_article(text, max_chars=self.settings.max_chars)
+        stated = find_published(article)
+        reference = published or stated
+        usage = Usage()
+        events, headlines, warnings = [], [], []
+        chunks = chunk_text(article, self.settings.chunk_chars)
+        if len(chunks) > 1:
+            warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
+        for chunk in chunks:
+            draft, call = self._draft(chunk.text)
+            usage.prompt_tokens += call["prompt_tokens"]
+            usage.completion_tokens += call["completion_tokens"]
+            usage.model_calls += 0 if call["cached"] else 1
+            usage.cache_hits += 1 if call["cached"] else 0
+            events += [build_event(e, article, reference) for e in draft.events]
+            headlines += draft.headlines
+        headlines, dropped = grounded_headlines(headlines, article)
+        events = merge_duplicates(events)
+        warnings += dropped
+        warnings += [
+            f"event {i}: evidence not found in the article"
+            for i, e in enumerate(events)
+            if not e.grounded
+        ]
+        usage.cached = usage.cache_hits == len(chunks)
+        usage.seconds = round(time.perf_counter() - started, 3)
+        return ArticleEvents(
+            id=id,
+            headlines=headlines,
+            published=reference,
+            published_from="caller" if published else ("text" if stated else None),
+            events=events,
+            text_sha256=hashlib.sha256(article.encode()).hexdigest(),
+            chars=len(article),
+            model=self.endpoints.ref().name,
+            prompt=self.template.ref,
+            usage=usage,
+            warnings=warnings,
+        )
+
+    def close(self) -> None:
+        self.endpoints.close()
+        self.cache.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one model call, through the cache
+    def _draft(self, text: str) -> tuple[ArticleDraft, dict[str, Any]]:
+        ref = self.endpoints.ref()
+        messages = self.template.render(text)
+        s = self.settings
+        sampling = {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens}
+        key = cache_key(
+            endpoint=ref.identity,
+            mode=ref.mode.value,
+            template=[self.template.ref, self.template.sha256],
+            schema=_DRAFT_SCHEMA,
+            messages=messages,
+            sampling=sampling,
+            max_reasks=s.max_reasks,
+        )
+        hit = self.cache.get(key)
+        if hit is not None:
+            draft = ArticleDraft.model_validate(hit["draft"])
+            return draft, {"prompt_tokens": 0, "completion_tokens": 0, "cached": True}
+        started = time.perf_counter()
+        endpoint = self.endpoints.endpoint()  # starts the embedded server on the first miss
+        row = {"endpoint": endpoint.identity, "model": endpoint.model, "prompt": self.template.ref}
+        try:
+            draft, completion = self._call(endpoint.model, messages, sampling)
+        except ExtractionError as exc:
+            self.calls.record(
+                **row,
+                cache_key=key,
+                messages=messages,
+                error=str(exc),
+                seconds=time.perf_counter() - started,
+            )
+            raise
+        seconds = time.perf_counter() - started
+        tokens = {
+            "prompt_tokens": getattr(completion.usage, "prompt_tokens", 0) or 0,
+            "completion_tokens": getattr(completion.usage, "completion_tokens", 0) or 0,
+        }
+        answer = draft.model_dump(mode="json")
+        self.calls.record(
+            **row,
+            cache_key=key,
+            messages=messages,
+            response=json.dumps(answer, ensure_ascii=False),
+            seconds=seconds,
+            **tokens,
+        )
+        self.cache.set(key, {"draft": answer, **tokens, "seconds": seconds})
+        return draft, {**tokens, "cached": False}
+
+    def _call(
+        self, model: str, messages: list[dict[str, str]], sampling: dict[str, Any]
+    ) -> tuple[ArticleDraft, Any]:
+        """The model call with transport retries outside and schema re-asks inside."""
+        client = self._instructor()
+        try:
+            for attempt in transport_retrying(self.settings.max_attempts):
+                with attempt:
+                    return client.chat.completions.create_with_completion(
+                        model=model,
+                        messages=messages,  # type: ignore[arg-type]
+                        response_model=ArticleDraft,
+                        max_retries=self.settings.max_reasks,
+                        strict=False,
+                        **sampling,
+                    )
+        except Exception as exc:
+            raise _typed(exc, self.settings) from None
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _instructor(self) -> instructor.Instructor:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.endpoints.client()
+            return self._client
+
+
+def _typed(exc: Exception, settings: Settings) -> ExtractionError:
+    """One line that says what failed, with no secret and no stack trace."""
+    if isinstance(exc, ExtractionError):
+        return exc
+    cause = root_cause(exc)
+    if is_transient(exc):
+        return EndpointError(
+            f"model endpoint failed {settings.max_attempts} times: {type(cause).__name__}: "
+            f"{_short(cause)}"
+        )
+    if isinstance(cause, IncompleteOutputException):
+        return ModelOutputError(f"the answer was cut off at max_tokens={settings.max_tokens}")
+    if isinstance(cause, (ValidationError, ValueError)) or isinstance(
+        exc, InstructorRetryException
+    ):
+        return ModelOutputError(
+            f"the model's answer did not fit the schema after {settings.max_reasks} re-ask(s): "
+            f"{_short(cause)}"
+        )
+    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause)}")
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

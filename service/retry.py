@@ -1,0 +1,82 @@
+"""Which failures are worth another try, and how long to wait before it.
+
+Transport trouble (connection, timeout, 429, 5xx) is retried with exponential
+backoff and jitter, honouring a server's Retry-After. A schema-invalid answer is
+not a transport problem: instructor re-asks the model for those, a bounded number
+of times, before we give up with a typed error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER = 120.0
+_backoff = wait_exponential_jitter(initial=1, max=30, jitter=1)
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """instructor wraps endpoint errors in InstructorRetryException; look beneath."""
+    while isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def is_transient(exc: BaseException) -> bool:
+    cause = root_cause(exc)
+    if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)):
+        return True  # APITimeoutError is a subclass, listed for the reader
+    if isinstance(cause, openai.APIStatusError):
+        return cause.status_code in (408, 409, 429) or cause.status_code >= 500
+    return False
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (Retry-After header), if it said so."""
+    cause = root_cause(exc)
+    if not isinstance(cause, openai.APIStatusError):
+        return None
+    value = cause.response.headers.get("retry-after")
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date: fall back to our own backoff
+
+
+def _wait(state: RetryCallState) -> float:
+    backoff = _backoff(state)
+    exc = state.outcome.exception() if state.outcome else None
+    asked = retry_after(exc) if exc else None
+    return max(asked, backoff) if asked is not None else backoff
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "transient endpoint error (%s), attempt %d, retrying in %.1fs",
+        type(root_cause(exc)).__name__ if exc else "?",
+        state.attempt_number,
+        state.upcoming_sleep,
+    )
+
+
+def transport_retrying(max_attempts: int) -> Retrying:
+    """tenacity policy for one model call."""
+    return Retrying(
+        stop=stop_after_attempt(max_attempts),
+        wait=_wait,
+        retry=retry_if_exception(is_transient),
+        before_sleep=_log_retry,
+        reraise=True,
+    )

@@ -1,0 +1,80 @@
+"""Bad input gets a clear error before any model call, and plain text is never rewritten."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from service.errors import InputError
+from service.text import chunk_text, html_to_text, read_article
+
+
+def test_plain_text_is_returned_unchanged() -> None:
+    text = "  Rockets hit the base on Tuesday.\r\n\nNo one was hurt.  "
+    assert read_article(text, max_chars=1000) == text
+
+
+def test_utf8_bytes_are_decoded_and_a_bom_dropped() -> None:
+    assert read_article("\ufeffKata’ib".encode(), max_chars=100) == "Kata’ib"
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  "])
+def test_empty_text_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="empty article"):
+        read_article(text, max_chars=100)
+
+
+def test_bytes_that_are_not_utf8_name_the_offending_byte() -> None:
+    with pytest.raises(InputError, match=r"not UTF-8 text: byte 0xe9 at offset 3"):
+        read_article("café au lait".encode("latin-1"), max_chars=100)
+
+
+def test_binary_data_is_refused() -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    with pytest.raises(InputError, match="binary data"):
+        read_article(png, max_chars=100)
+
+
+def test_control_character_soup_is_refused() -> None:
+    with pytest.raises(InputError, match="control characters"):
+        read_article("\x01\x02\x03abc\x04\x05\x06" * 10, max_chars=1000)
+
+
+def test_text_over_the_limit_names_the_limit() -> None:
+    with pytest.raises(InputError, match=r"12,000 characters; the limit is 10,000"):
+        read_article("a" * 12_000, max_chars=10_000)
+
+
+def test_html_becomes_its_visible_text() -> None:
+    page = (
+        "<html><head><title>t</title><script>var x = 1;</script></head>"
+        "<body><h1>Strike in Iraq</h1><p>US forces struck &amp; left.</p></body></html>"
+    )
+    assert read_article(page, max_chars=1000) == "Strike in Iraq\nUS forces struck & left."
+    assert html_to_text("<p>a</p><style>p{}</style>") == "a"
+
+
+def test_html_with_no_visible_text_is_empty() -> None:
+    with pytest.raises(InputError, match="HTML has no visible text"):
+        read_article("<html><script>alert(1)</script></html>", max_chars=1000)
+
+
+def test_short_text_is_one_chunk() -> None:
+    chunks = chunk_text("one line\nanother", size=100)
+    assert [(c.start, c.text) for c in chunks] == [(0, "one line\nanother")]
+
+
+def test_long_text_is_cut_at_line_breaks_with_overlap_and_true_offsets() -> None:
+    lines = [f"Paragraph {i} says something about a strike." for i in range(60)]
+    text = "\n".join(lines)
+    chunks = chunk_text(text, size=500, overlap=100)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert len(chunk.text) <= 500
+        assert text[chunk.start : chunk.start + len(chunk.text)] == chunk.text
+        assert chunk.text.startswith("Paragraph")  # cut at a line break
+    for before, after in itertools.pairwise(chunks):
+        assert after.start < before.start + len(before.text)  # they overlap
+    covered = max(c.start + len(c.text) for c in chunks)
+    assert covered == len(text)
