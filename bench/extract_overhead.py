@@ -1,0 +1,101 @@
+"""What our extraction costs over the bare llama.cpp server, measured in one run.
+
+For one seed: the raw server call (same messages, same JSON-schema constraint,
+same sampling) against our cold `Extractor.extract` (cache miss), then warm-cache
+latency. Before each measured call the slot is primed with another article, so
+both calls reuse the same shared prompt prefix and process the same article tokens.
+
+    .venv/bin/python bench/extract_overhead.py [--model qwen2.5-coder-1.5b] [--seed FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from schemas.draft import ArticleDraft
+from service import Extractor, Settings
+from service.cache import ResponseCache
+
+ROOT = Path(__file__).resolve().parent.parent
+PRIMER = "Rockets hit a base in the desert on Friday; nobody was hurt, officials said."
+
+
+def raw_call(base_url: str, messages: list[dict[str, str]], settings: Settings) -> dict:
+    """The request instructor's JSON_SCHEMA mode sends, posted directly."""
+    body = {
+        "messages": messages,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "ArticleDraft", "schema": ArticleDraft.model_json_schema()},
+        },
+        "temperature": settings.temperature,
+        "seed": settings.seed,
+        "max_tokens": settings.max_tokens,
+    }
+    response = httpx.post(f"{base_url}/chat/completions", json=body, timeout=settings.timeout)
+    response.raise_for_status()
+    return response.json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--seed", default="seeds/004_e703eae0c918574b.txt")
+    parser.add_argument("--warm-repeats", type=int, default=20)
+    args = parser.parse_args()
+    text = (ROOT / args.seed).read_text(encoding="utf-8")
+
+    settings = Settings(model=args.model, log_prompts=False)
+    with tempfile.TemporaryDirectory() as tmp, Extractor(settings) as ex:
+        ex.cache = ResponseCache(Path(tmp))  # a cold answer cache; the model file is shared
+        endpoint = ex.endpoints.endpoint()
+        prime = ex.template.render(PRIMER)
+        raw_call(endpoint.base_url, prime, settings)  # loads the shared prefix
+
+        started = time.perf_counter()
+        raw = raw_call(endpoint.base_url, ex.template.render(text), settings)
+        raw_seconds = time.perf_counter() - started
+
+        raw_call(endpoint.base_url, prime, settings)  # back to the same slot state
+        started = time.perf_counter()
+        cold = ex.extract(text, id=args.seed)
+        cold_seconds = time.perf_counter() - started
+
+        warm = []
+        for _ in range(args.warm_repeats):
+            started = time.perf_counter()
+            record = ex.extract(text, id=args.seed)
+            warm.append(time.perf_counter() - started)
+            assert record.usage is not None and record.usage.cached
+
+    usage = cold.usage
+    assert usage is not None
+    raw_usage = raw["usage"]
+    print(f"model                      {args.model}")
+    print(f"seed                       {args.seed} ({len(text)} chars)")
+    print(
+        f"raw llama.cpp call         {raw_seconds:8.2f} s   "
+        f"tokens in {raw_usage['prompt_tokens']} (cached prefix "
+        f"{raw['timings'].get('cache_n', 0)}), out {raw_usage['completion_tokens']}"
+    )
+    print(
+        f"our cold extract           {cold_seconds:8.2f} s   "
+        f"tokens in {usage.prompt_tokens}, out {usage.completion_tokens}, "
+        f"events {len(cold.events)}"
+    )
+    print(f"overhead ratio (ours/raw)  {cold_seconds / raw_seconds:8.3f}")
+    print(
+        f"warm cache latency         {statistics.median(warm) * 1000:8.2f} ms median, "
+        f"{max(warm) * 1000:.2f} ms max over {len(warm)} calls"
+    )
+    print(f"cold / warm                {cold_seconds / statistics.median(warm):8.0f}x")
+
+
+if __name__ == "__main__":
+    main()
