@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from service.cli_serve import serve
 from service.config import Settings
 from service.errors import ExtractionError
 from service.extractor import Extractor
@@ -47,6 +48,9 @@ def build_settings(no_cache: bool = False, **values: Any) -> Settings:
 def main(verbose: bool) -> None:
     """Typed event records from news articles."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+main.add_command(serve)
 
 
 @main.command()

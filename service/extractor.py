@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -97,6 +98,16 @@ class Extractor:
             usage=usage,
             warnings=warnings,
         )
+
+    def with_prompt(self, prompt: str) -> Extractor:
+        """The same model, cache and log under another prompt template: no second server.
+
+        Close only the original; the copy shares everything it holds.
+        """
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update={"prompt": prompt})
+        other.template = load_template(prompt)
+        return other
 
     def close(self) -> None:
         self.endpoints.close()

@@ -1,0 +1,78 @@
+"""`python -m service serve`: the HTTP API (see `service.http`) under uvicorn.
+
+Binds 127.0.0.1 unless told otherwise. The bearer token is read from an
+environment variable, never from the command line, where `ps` would show it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import uvicorn
+
+from service.config import Backend, Settings
+from service.http import create_app
+from service.http_models import DEFAULT_MAX_BODY_BYTES
+
+TOKEN_ENV = "NEWSEVENTS_TOKEN"
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--token-env",
+    default=TOKEN_ENV,
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the bearer token; when it is set, every route "
+    "but /v1/health requires it.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Larger request bodies get 413.",
+)
+@click.option("--model", help="Built-in model name, or the remote model name.")
+@click.option("--base-url", help="OpenAI-compatible endpoint (default: embedded llama.cpp).")
+@click.option(
+    "--backend",
+    type=click.Choice([b.value for b in Backend]),
+    help="Kind of endpoint, which picks the structured-output mode [default: from the URL].",
+)
+@click.option("--gguf", type=click.Path(path_type=Path, dir_okay=False), help="Any GGUF file.")
+@click.option("--prompt", help="Default prompt template as name@version.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
+def serve(
+    host: str, port: int, token_env: str, max_body_bytes: int, no_cache: bool, **options: Any
+) -> None:
+    """Serve extraction over HTTP: POST /v1/extract, /v1/extract/batch; GET /v1/health, /v1/schema.
+
+    The API key of a remote endpoint is read from NEWSEVENTS_API_KEY or OPENAI_API_KEY.
+    """
+    token = os.environ.get(token_env)
+    if token is not None and not token.strip():
+        raise click.UsageError(f"${token_env} is set but empty: unset it or give it a token")
+    if token is None and host not in _LOOPBACK:
+        click.echo(
+            f"warning: serving on {host} without a token: anyone who can reach it can use "
+            f"the model (set ${token_env})",
+            err=True,
+        )
+    chosen = {k: v for k, v in options.items() if v is not None}
+    if no_cache:
+        chosen["use_cache"] = False
+    app = create_app(
+        Settings(**chosen),
+        token=token.strip() if token else None,
+        max_body_bytes=max_body_bytes,
+    )
+    click.echo(f"auth: {'bearer token from $' + token_env if token else 'none'}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -1,0 +1,360 @@
+"""The HTTP API: `create_app(settings)` serves one shared Extractor over FastAPI.
+
+Extraction routes are plain `def` functions, so FastAPI runs them in its threadpool
+and concurrent requests share one model, one answer cache and one call log (the
+Extractor is thread-safe). Every failure leaves as `{"error": {"code", "message"}}`
+with one line of text: never a stack trace, never the token or an API key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from http import HTTPStatus
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.events import ArticleEvents
+from service.config import Settings
+from service.errors import (
+    EndpointError,
+    ExtractionError,
+    InputError,
+    ModelOutputError,
+    ModelUnavailableError,
+)
+from service.extractor import Extractor
+from service.http_models import (
+    DEFAULT_MAX_BODY_BYTES,
+    BatchItemResult,
+    BatchRequest,
+    BatchResponse,
+    ErrorInfo,
+    ErrorResponse,
+    ExtractRequest,
+    Health,
+)
+from service.templates import TemplateError, available_templates
+
+log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/v1/health"
+
+_STATUS: dict[type[ExtractionError], int] = {
+    InputError: 422,
+    TemplateError: 422,
+    EndpointError: 502,
+    ModelOutputError: 502,
+    ModelUnavailableError: 503,
+}
+_ERROR_TEXTS = {
+    401: "Missing or wrong bearer token (only when the server has one).",
+    413: "Request body over the server's limit.",
+    422: "Invalid request, or an article that cannot be read (empty, binary, too long).",
+    500: "Unexpected server error; details are only in the server log.",
+    502: "The model endpoint failed, or its answer never fit the schema.",
+    503: "The model cannot be loaded or started.",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route can give, for the OpenAPI document."""
+    return {s: {"model": ErrorResponse, "description": _ERROR_TEXTS[s]} for s in statuses}
+
+
+def status_for(exc: ExtractionError) -> int:
+    """HTTP status of a typed error: the caller's fault 422, the model's 502/503."""
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 500
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorInfo(code=code, message=message))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+class _Guard:
+    """Bearer token and body size, checked before FastAPI reads or parses anything.
+
+    The body is read here up to the limit and replayed to the app, so a lying or
+    missing Content-Length cannot get more than `max_body_bytes` into memory.
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int) -> None:
+        self.app = app
+        self._token = token.encode() if token is not None else None
+        self._max = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = self._token
+        if token is not None and scope["path"] != HEALTH_PATH and not _authorized(scope, token):
+            response = error_response(
+                401,
+                "unauthorized",
+                "missing or wrong bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        too_large = error_response(
+            413, "too_large", f"request body over the limit of {self._max:,} bytes"
+        )
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self._max:
+            await too_large(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
+            if size > self._max:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body: Message | None = {
+            "type": "http.request",
+            "body": b"".join(chunks),
+            "more_body": False,
+        }
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()  # after the body: wait for the disconnect
+            message, body = body, None
+            return message
+
+        await self.app(scope, replay, send)
+
+
+def _authorized(scope: Scope, token: bytes) -> bool:
+    value = dict(scope["headers"]).get(b"authorization", b"")
+    scheme, _, given = value.partition(b" ")
+    return scheme.lower() == b"bearer" and secrets.compare_digest(given.strip(), token)
+
+
+class _Extractors:
+    """One Extractor per prompt version, all on the default one's model endpoint.
+
+    Only the prompt differs between them, so they share the endpoint manager and
+    with it the one embedded llama.cpp server. Also tracks whether the model loaded.
+    """
+
+    def __init__(self, default: Extractor, *, owned: bool) -> None:
+        self.default = default
+        self._owned = owned
+        self._by_prompt = {default.template.ref: default}
+        self._lock = threading.Lock()
+        self.warmed = threading.Event()
+        self.load_error: str | None = None
+
+    def get(self, prompt: str | None) -> Extractor:
+        if prompt is None:
+            return self.default
+        with self._lock:
+            extractor = self._by_prompt.get(prompt)
+            if extractor is None:
+                extractor = self._by_prompt[prompt] = self.default.with_prompt(prompt)
+            return extractor
+
+    def warm(self) -> None:
+        """Load the model at start-up rather than in the first request; health shows progress."""
+        try:
+            self.default.endpoints.endpoint()
+        except ExtractionError as exc:
+            self.load_error = str(exc)
+        except Exception:
+            log.exception("loading the model failed")
+            self.load_error = "unexpected error while loading the model (see the server log)"
+        finally:
+            self.warmed.set()
+
+    def status(self) -> Literal["ok", "loading", "error"]:
+        if not self.warmed.is_set():
+            return "loading"
+        return "error" if self.load_error else "ok"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owned:  # the prompt variants share the default's model, cache and log
+                self.default.close()
+
+
+class _Coalescer:
+    """Identical concurrent requests wait for the first; they then read its answer from the cache.
+
+    Without this, N clients sending the same article at once would each pay a full
+    model call, since the answer is cached only when the first call ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._lock:
+            lock, users = self._held.get(key, (threading.Lock(), 0))
+            self._held[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._held[key]
+                if users == 1:
+                    del self._held[key]
+                else:
+                    self._held[key] = (lock, users - 1)
+
+
+def create_app(
+    settings: Settings | None = None,
+    extractor: Extractor | None = None,
+    *,
+    token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API over `extractor`, or over a new Extractor for `settings` that the app owns.
+
+    With `token` set, every route but health needs `Authorization: Bearer <token>`.
+    A given extractor stays open at shutdown: its creator closes it.
+    """
+    if token is not None and not token:
+        raise ValueError("the token must not be empty")
+    pool = _Extractors(extractor or Extractor(settings), owned=extractor is None)
+    settings = pool.default.settings
+    coalescer = _Coalescer()
+    secrets_ = [s for s in (token, _api_key(settings)) if s]
+    article_schema = ArticleEvents.model_json_schema()
+
+    def redact(message: str) -> str:
+        for secret in secrets_:
+            message = message.replace(secret, "[redacted]")
+        return message
+
+    def run(request: ExtractRequest) -> ArticleEvents:
+        chosen = pool.get(request.prompt)
+        key = f"{chosen.template.ref}:{hashlib.sha256(request.text.encode()).hexdigest()}"
+        with coalescer.hold(key) if chosen.settings.use_cache else nullcontext():
+            record = chosen.extract(
+                request.text, id=request.id or request.url, published=request.published
+            )
+        pool.load_error = None  # the model answered, whatever warm-up said
+        return record
+
+    def batch_item(item: ExtractRequest) -> BatchItemResult:
+        try:
+            record = run(item)
+        except ModelUnavailableError:
+            raise  # no article can succeed: the whole request is 503
+        except ExtractionError as exc:
+            error = ErrorInfo(code=exc.code, message=redact(str(exc)))
+        except Exception:  # a bug costs this item, not the batch
+            log.exception("unexpected error on batch item %r", item.id)
+            error = ErrorInfo(code="internal_error", message="internal error (see the server log)")
+        else:
+            return BatchItemResult(id=record.id, ok=True, record=record)
+        return BatchItemResult(id=item.id or item.url, ok=False, error=error)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=pool.warm, name="newsevents-warm-up", daemon=True).start()
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="newsevents",
+        summary="Typed, evidence-grounded event records from news articles.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(_Guard, token=token, max_body_bytes=max_body_bytes)
+
+    @app.exception_handler(ExtractionError)
+    async def _typed_error(_: Request, exc: ExtractionError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.warning("extraction failed: %s: %s", exc.code, redact(str(exc)))
+        return error_response(status, exc.code, redact(str(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid_request", validation_message(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this response, so the server logs the traceback.
+        return error_response(500, "internal_error", "internal error (see the server log)")
+
+    extraction_errors = _errors(401, 413, 422, 500, 502, 503)
+
+    @app.post("/v1/extract", response_model=ArticleEvents, responses=extraction_errors)
+    def extract(request: ExtractRequest) -> ArticleEvents:
+        """Events of one article, with usage and whether the answer came from the cache."""
+        return run(request)
+
+    @app.post("/v1/extract/batch", response_model=BatchResponse, responses=extraction_errors)
+    def extract_batch(batch: BatchRequest) -> BatchResponse:
+        """Each article in turn; one article's failure is its own result, not the batch's."""
+        return BatchResponse(results=[batch_item(item) for item in batch.items])
+
+    @app.get(HEALTH_PATH, response_model=Health, responses={503: {"model": Health}})
+    async def health(response: Response) -> Health:
+        """Open without a token, for probes; 503 until the model is loaded. Never blocks."""
+        status = pool.status()
+        response.status_code = 200 if status == "ok" else 503
+        return Health(
+            status=status,
+            model_loaded=status == "ok",
+            backend=settings.resolved_backend().value,
+            model=settings.model if settings.gguf is None else settings.gguf.name,
+            prompt=pool.default.template.ref,
+            prompts=available_templates(),
+            error=pool.load_error,
+        )
+
+    @app.get("/v1/schema", responses=_errors(401, 500))
+    async def schema() -> dict[str, Any]:
+        """JSON Schema of the record that /v1/extract returns."""
+        return article_schema
+
+    return app
+
+
+def validation_message(errors: Any) -> str:
+    """'items.2.text: String should have at least 1 character': the field first, in one line."""
+    parts = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        field = ".".join(loc[1:] if loc[:1] == ["body"] else loc) or "body"
+        parts.append(f"{field}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _api_key(settings: Settings) -> str | None:
+    return settings.api_key.get_secret_value() if settings.api_key else None

@@ -1,0 +1,439 @@
+"""The HTTP API through real HTTP on loopback: uvicorn in a thread, the real app and client.
+
+One module-scoped server runs the real 0.5B model; it makes exactly one model call,
+for four concurrent requests. The error paths run against servers whose model
+endpoint is a closed loopback port, so they need no model and fail fast.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+import service.extractor as extractor_module
+import service.http as http_module
+import service.http_models as http_models
+from schemas import ArticleEvents, MatchKind
+from service import EndpointError, ExtractionError, Extractor, InputError, Settings
+from service.client import Client, ServiceError
+from service.http import create_app
+from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
+from service.templates import PromptTemplate, available_templates, load_template
+from tests.conftest import ROOT, TEST_MODEL, seed
+
+SEED = "004_e703eae0c918574b.txt"
+TOKEN = "t0ken-for-tests-only"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run `app` under uvicorn on an ephemeral loopback port; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting fails at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dead_endpoint(cache_dir: Path, **more: Any) -> Settings:
+    """Settings whose model endpoint refuses connections, tried once: EndpointError, fast."""
+    return Settings(
+        base_url=f"http://127.0.0.1:{closed_port()}/v1",
+        model="none",
+        backend="llamacpp",
+        max_attempts=1,
+        cache_dir=cache_dir,
+        **more,
+    )
+
+
+def wait_healthy(url: str, seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        body = httpx.get(f"{url}/v1/health").json()
+        if body["status"] != "loading" or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+# -- servers
+
+
+@pytest.fixture(scope="module")
+def model_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real 0.5B model, no token, its own cold answer cache."""
+    settings = Settings(model=TEST_MODEL, cache_dir=tmp_path_factory.mktemp("http-model"))
+    with serving(create_app(settings)) as url:
+        assert wait_healthy(url, 120)["status"] == "ok"
+        yield url
+
+
+@pytest.fixture(scope="module")
+def guarded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A token, the default body limit, and a model endpoint that refuses connections."""
+    settings = dead_endpoint(tmp_path_factory.mktemp("http-dead"), api_key="sk-never-shown")
+    with serving(create_app(settings, token=TOKEN)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(guarded_url: str) -> Iterator[Client]:
+    with Client(guarded_url, token=TOKEN, timeout=30) as c:
+        yield c
+
+
+# -- the real model
+
+
+@pytest.fixture(scope="module")
+def burst(model_url: str) -> list[ArticleEvents]:
+    """Four threads send the same article at the same moment to the cold server."""
+    text, start = seed(SEED), threading.Barrier(4)
+
+    def one(client: Client) -> ArticleEvents:
+        start.wait()
+        return client.extract(text, id=SEED)
+
+    with Client(model_url, timeout=600) as client, ThreadPoolExecutor(4) as pool:
+        return list(pool.map(one, [client] * 4))
+
+
+@pytest.mark.model
+def test_concurrent_identical_requests_cost_one_model_call(burst: list[ArticleEvents]) -> None:
+    assert len(burst) == 4
+    usages = [r.usage for r in burst]
+    assert all(u is not None for u in usages)
+    assert sum(u.model_calls for u in usages) == 1  # type: ignore[union-attr]
+    assert sorted(u.cached for u in usages) == [False, True, True, True]  # type: ignore[union-attr]
+    assert all(r.events == burst[0].events and r.headlines == burst[0].headlines for r in burst)
+    assert all(r.id == SEED for r in burst)
+
+
+@pytest.mark.model
+def test_a_seed_over_http_validates_against_the_served_schema(
+    model_url: str, burst: list[ArticleEvents]
+) -> None:
+    text = seed(SEED)
+    with Client(model_url) as client:
+        schema = client.schema()
+        url = "https://example.org/article/4"
+        response = httpx.post(f"{model_url}/v1/extract", json={"text": text, "url": url})
+        assert response.status_code == 200
+        raw = response.json()
+        jsonschema.Draft202012Validator(schema).validate(raw)
+        record = client.extract(text, url=url)
+
+    assert record == ArticleEvents.model_validate(raw).model_copy(update={"usage": record.usage})
+    assert record.id == url  # the url names the record when no id is given
+    assert record.text_sha256 == hashlib.sha256(text.encode()).hexdigest()
+    assert record.events == burst[0].events and len(record.events) >= 1
+    assert any(e.grounded for e in record.events)
+    for event in record.events:
+        for ev in event.evidence:
+            if ev.match is not MatchKind.MISSING:
+                assert text[ev.start : ev.end] == ev.quote
+    assert record.usage is not None and record.usage.cached  # the burst paid for it
+    assert (record.usage.prompt_tokens, record.usage.model_calls) == (0, 0)
+
+
+@pytest.mark.model
+def test_without_a_token_every_route_is_open(model_url: str) -> None:
+    with Client(model_url) as client:
+        health = client.health()
+        assert client.schema() == ArticleEvents.model_json_schema()
+    assert health.status == "ok" and health.model_loaded
+    assert (health.backend, health.model) == ("embedded", TEST_MODEL)
+    assert health.prompts == available_templates()
+
+
+# -- auth, limits, validation (no model)
+
+
+def test_health_needs_no_token_and_says_what_runs(guarded_url: str) -> None:
+    response = httpx.get(f"{guarded_url}/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["model_loaded"] is True
+    assert (body["backend"], body["model"]) == ("llamacpp", "none")
+    assert body["prompt"] == Settings.model_fields["prompt"].default
+    assert body["prompts"] == available_templates()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/extract"),
+        ("POST", "/v1/extract/batch"),
+        ("GET", "/v1/schema"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+    ],
+)
+@pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", TOKEN])
+def test_other_routes_refuse_a_missing_or_wrong_token(
+    guarded_url: str, method: str, path: str, header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = httpx.request(method, guarded_url + path, headers=headers, json={"text": "x"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json() == {
+        "error": {"code": "unauthorized", "message": "missing or wrong bearer token"}
+    }
+
+
+def test_the_right_token_opens_them(guarded_url: str) -> None:
+    response = httpx.get(f"{guarded_url}/v1/schema", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == ArticleEvents.model_json_schema()
+    assert httpx.get(f"{guarded_url}/openapi.json", headers=AUTH).status_code == 200
+
+
+def test_a_body_over_the_limit_is_413_with_or_without_content_length(guarded_url: str) -> None:
+    big = {"text": "x" * DEFAULT_MAX_BODY_BYTES}
+    response = httpx.post(f"{guarded_url}/v1/extract", headers=AUTH, json=big)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+    chunks = (b"x" * 65536 for _ in range(DEFAULT_MAX_BODY_BYTES // 65536 + 1))
+    response = httpx.post(f"{guarded_url}/v1/extract", headers=AUTH, content=chunks)
+    assert "content-length" not in response.request.headers  # sent chunked
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "start"),
+    [
+        ({"text": ""}, "invalid_request", "text: String should have at least 1 character"),
+        ({"id": "a"}, "invalid_request", "text: Field required"),
+        ({"text": "x", "published": "yesterday"}, "invalid_request", "published: "),
+        ({"text": "x", "prompt": "extract_events@v999"}, "invalid_request", "prompt: "),
+        ({"text": "x", "colour": "red"}, "invalid_request", "colour: Extra inputs"),
+        ({"text": " \n\t "}, "bad_input", "empty article"),
+        ({"text": "a\x00b"}, "bad_input", "binary data"),
+    ],
+)
+def test_bad_requests_are_422_naming_the_field_or_the_reason(
+    guarded_url: str, body: dict[str, Any], code: str, start: str
+) -> None:
+    response = httpx.post(f"{guarded_url}/v1/extract", headers=AUTH, json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"].startswith(start), error
+
+
+def test_a_lone_surrogate_is_422_not_a_crash(guarded_url: str) -> None:
+    payload = b'{"text": "broken \\ud800 text"}'
+    response = httpx.post(
+        f"{guarded_url}/v1/extract",
+        headers={**AUTH, "Content-Type": "application/json"},
+        content=payload,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("text: Input should be a valid string")
+
+
+def test_a_batch_is_bounded_and_each_item_gets_its_own_result(guarded_url: str) -> None:
+    too_many = {"items": [{"text": "x"}] * (MAX_BATCH + 1)}
+    response = httpx.post(f"{guarded_url}/v1/extract/batch", headers=AUTH, json=too_many)
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("items: List should have at most 16")
+
+    with Client(guarded_url, token=TOKEN, timeout=30) as client:
+        results = client.extract_batch(["   ", {"text": "Two killed.", "id": "b"}])
+    assert [(r.id, r.ok) for r in results] == [(None, False), ("b", False)]
+    assert [r.error.code for r in results if r.error] == ["bad_input", "endpoint_error"]
+
+
+def test_the_model_endpoint_failing_is_502_without_a_trace_or_the_key(guarded_url: str) -> None:
+    response = httpx.post(f"{guarded_url}/v1/extract", headers=AUTH, json={"text": "Two killed."})
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error["code"] == "endpoint_error"
+    assert error["message"].startswith("model endpoint failed 1 times: APIConnectionError")
+    assert "Traceback" not in response.text and "sk-never-shown" not in response.text
+
+
+def test_client_errors_are_typed_with_status_and_code(guarded_url: str, client: Client) -> None:
+    cases = [
+        (lambda: Client(guarded_url).schema(), 401, "unauthorized"),
+        (lambda: client.extract("x" * DEFAULT_MAX_BODY_BYTES), 413, "too_large"),
+        (lambda: client.extract(""), 422, "invalid_request"),
+        (lambda: client.extract("   "), 422, InputError.code),
+        (lambda: client.extract("Two were killed on Tuesday."), 502, EndpointError.code),
+    ]
+    for call, status, code in cases:
+        with pytest.raises(ServiceError) as caught:
+            call()
+        assert (caught.value.status, caught.value.code) == (status, code)
+        assert isinstance(caught.value, ExtractionError)
+        assert str(caught.value).startswith(f"HTTP {status} {code}: ")
+
+    with pytest.raises(ServiceError) as caught:
+        Client(f"http://127.0.0.1:{closed_port()}").health()
+    assert (caught.value.status, caught.value.code) == (None, "unreachable")
+    with pytest.raises(InputError, match="not UTF-8"):
+        client.extract(b"caf\xe9")  # refused before any request, as in-process
+
+
+def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = load_template("extract_events@v1")
+    v2 = PromptTemplate(v1.name, "v99", v1.source + "\n")
+    monkeypatch.setattr(extractor_module, "load_template", {v1.ref: v1, v2.ref: v2}.__getitem__)
+    for module in (http_module, http_models):
+        monkeypatch.setattr(module, "available_templates", lambda: [v1.ref, v2.ref])
+
+    class Echo(Extractor):
+        """Says which template, extractor and endpoint manager served the call."""
+
+        def extract(self, text: Any, *, id: Any = None, published: Any = None) -> ArticleEvents:
+            served_by = [str(builtins.id(self)), str(builtins.id(self.endpoints))]
+            return ArticleEvents(
+                id=id, published=published, prompt=self.template.ref, warnings=served_by
+            )
+
+    default = Echo(dead_endpoint(tmp_path))
+    with serving(create_app(extractor=default)) as url, Client(url) as client:
+        first = client.extract("x", prompt=v2.ref, url="u", published=dt.date(2024, 2, 8))
+        again = client.extract("x", prompt=v2.ref)
+        plain = client.extract("x")
+        assert client.health().prompts == [v1.ref, v2.ref]
+    assert (first.prompt, again.prompt, plain.prompt) == (v2.ref, v2.ref, v1.ref)
+    assert (first.id, first.published) == ("u", dt.date(2024, 2, 8))
+    assert first.warnings == again.warnings  # the v2 extractor is kept, not rebuilt
+    assert plain.warnings[0] == str(builtins.id(default)) != first.warnings[0]
+    endpoints = {r.warnings[1] for r in (first, again, plain)}
+    assert endpoints == {str(builtins.id(default.endpoints))}  # one endpoint: one model server
+
+
+def test_the_client_times_out(tmp_path: Path) -> None:
+    class Slow(Extractor):
+        def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
+            time.sleep(2)
+            return ArticleEvents()
+
+    app = create_app(extractor=Slow(dead_endpoint(tmp_path)))
+    with (
+        serving(app) as url,
+        Client(url, timeout=0.5) as client,
+        pytest.raises(ServiceError) as caught,
+    ):
+        client.extract("x")
+    assert (caught.value.status, caught.value.code) == (None, "timeout")
+
+
+def test_an_unexpected_error_is_500_with_a_generic_message(tmp_path: Path) -> None:
+    class Buggy(Extractor):
+        def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
+            raise RuntimeError("internal detail /srv/secret")
+
+    with serving(create_app(extractor=Buggy(dead_endpoint(tmp_path)))) as url:
+        response = httpx.post(f"{url}/v1/extract", json={"text": "x"})
+        batch = httpx.post(f"{url}/v1/extract/batch", json={"items": [{"text": "x"}]})
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal_error", "message": "internal error (see the server log)"}
+    }
+    assert batch.status_code == 200
+    assert batch.json()["results"][0]["error"]["code"] == "internal_error"
+    assert "/srv/secret" not in response.text + batch.text
+
+
+def test_secrets_in_an_error_message_are_redacted(tmp_path: Path) -> None:
+    class Leaky(Extractor):
+        def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
+            raise EndpointError(f"401 from endpoint: key sk-leak-me rejected (token {TOKEN})")
+
+    app = create_app(extractor=Leaky(dead_endpoint(tmp_path, api_key="sk-leak-me")), token=TOKEN)
+    with serving(app) as url:
+        response = httpx.post(f"{url}/v1/extract", headers=AUTH, json={"text": "x"})
+    assert response.status_code == 502
+    assert response.json()["error"]["message"] == (
+        "401 from endpoint: key [redacted] rejected (token [redacted])"
+    )
+
+
+def test_a_model_that_cannot_load_is_503_and_health_says_why(tmp_path: Path) -> None:
+    settings = Settings(gguf=tmp_path / "missing.gguf", cache_dir=tmp_path)
+    with serving(create_app(settings)) as url:
+        health = wait_healthy(url, 30)
+        response = httpx.post(f"{url}/v1/extract", json={"text": "Two killed."})
+        status = httpx.get(f"{url}/v1/health").status_code
+    assert (status, health["status"], health["model_loaded"]) == (503, "error", False)
+    assert health["error"].startswith("GGUF file not found")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "model_unavailable"
+
+
+def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path: Path) -> None:
+    port = closed_port()
+    command = [
+        sys.executable, "-c", "from service.cli_serve import serve; serve()",
+        "--port", str(port), "--base-url", f"http://127.0.0.1:{closed_port()}/v1",
+        "--model", "none", "--backend", "llamacpp", "--cache-dir", str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "NEWSEVENTS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/v1/health")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert httpx.get(f"{url}/v1/schema").status_code == 401
+        assert httpx.get(f"{url}/v1/schema", headers=AUTH).status_code == 200
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert f"Uvicorn running on http://127.0.0.1:{port}" in stderr
+    assert "auth: bearer token from $NEWSEVENTS_TOKEN" in stderr
+    assert TOKEN not in stderr
+
+
+def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from service.cli_serve import serve; serve()"]
+    env = {**os.environ, "NEWSEVENTS_TOKEN": " ", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2
+    assert "$NEWSEVENTS_TOKEN is set but empty" in done.stderr
