@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("MODE"), description="Override the instructor mode."
     )
     # -- prompt and sampling
-    prompt: str = Field(default="extract_events@v1", validation_alias=_env("PROMPT"))
+    prompt: str = Field(default="extract_events@v2", validation_alias=_env("PROMPT"))
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int = 0
     max_tokens: int = Field(default=1536, gt=0, description="Cap on generated tokens per call.")
