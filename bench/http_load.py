@@ -39,7 +39,7 @@ def local_server(model: str, cache_dir: Path | None, token: str | None) -> Itera
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-c", "from service.cli_serve import serve; serve()"]
+    command = [sys.executable, "-m", "service", "serve"]
     command += ["--port", str(port), "--model", model]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]

@@ -18,7 +18,7 @@ from evals.compare import DEFAULT_THRESHOLD, compare_reports
 from evals.report import render_markdown, write_reports
 from evals.scoring import load_gold, score_run
 from schemas.events import ArticleEvents
-from service.cli import build_settings, settings_options
+from service.cli_options import build_settings, run_group, settings_options
 from service.errors import ExtractionError
 from service.extractor import Extractor
 
@@ -130,13 +130,5 @@ def _report(which: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def entry() -> None:
-    try:
-        main(standalone_mode=False)
-    except SystemExit:
-        raise
-    except ExtractionError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    """Entry point of `python -m evals`; a model failure exits 2, a regression 1."""
+    run_group(main, failure_code=2)

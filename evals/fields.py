@@ -21,7 +21,6 @@ resolved value, for deaths a `best` figure.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections import Counter
@@ -35,6 +34,7 @@ from rapidfuzz import fuzz
 
 from schemas.events import Deaths, Event, EventDate
 from schemas.vocab import DatePrecision
+from service.dates import period_start
 
 ALIASES_PATH = Path(__file__).with_name("aliases.json")
 PARTIAL = 0.5
@@ -108,17 +108,6 @@ def text_credit(gold: str, pred: str, aliases: AliasTable) -> float:
 
 
 _RANK = {DatePrecision.DAY: 0, DatePrecision.WEEK: 1, DatePrecision.MONTH: 2, DatePrecision.YEAR: 3}
-
-
-def period_start(value: dt.date, precision: DatePrecision) -> dt.date:
-    """First day of the period of `precision` that contains `value` (weeks start Monday)."""
-    if precision is DatePrecision.WEEK:
-        return value - dt.timedelta(days=value.weekday())
-    if precision is DatePrecision.MONTH:
-        return value.replace(day=1)
-    if precision is DatePrecision.YEAR:
-        return value.replace(month=1, day=1)
-    return value
 
 
 def date_credit(gold: EventDate, pred: EventDate, aliases: AliasTable) -> float:

@@ -10,37 +10,10 @@ from typing import Any
 
 import click
 
+from service.cli_options import build_settings, run_group, settings_options
 from service.cli_serve import serve
-from service.config import Settings
-from service.errors import ExtractionError
 from service.extractor import Extractor
 from service.logs import CallLog
-
-_SETTING_OPTIONS = ("model", "base_url", "gguf", "prompt", "cache_dir")
-
-
-def settings_options(command: Any) -> Any:
-    """Options shared by every command that runs a model; unset ones fall back to env/defaults."""
-    options = [
-        click.option("--model", help="Built-in model name, or the remote model name."),
-        click.option(
-            "--base-url", help="OpenAI-compatible endpoint (default: embedded llama.cpp)."
-        ),
-        click.option("--gguf", type=click.Path(path_type=Path, dir_okay=False), help="Any GGUF."),
-        click.option("--prompt", help="Prompt template as name@version."),
-        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False)),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def build_settings(no_cache: bool = False, **values: Any) -> Settings:
-    chosen = {k: v for k, v in values.items() if k in _SETTING_OPTIONS and v is not None}
-    if no_cache:
-        chosen["use_cache"] = False
-    return Settings(**chosen)
 
 
 @click.group()
@@ -86,15 +59,5 @@ def logs(count: int, cache_dir: Path | None) -> None:
 
 
 def run() -> None:
-    """Entry point: a typed failure becomes one line on stderr and exit code 1."""
-    try:
-        main(standalone_mode=False)
-    except ExtractionError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+    """Entry point of `python -m service` and the `newsevents` script."""
+    run_group(main)

@@ -7,13 +7,12 @@ environment variable, never from the command line, where `ps` would show it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
 import uvicorn
 
-from service.config import Backend, Settings
+from service.cli_options import build_settings, settings_options
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES
 
@@ -39,17 +38,7 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
     type=click.IntRange(1024),
     help="Larger request bodies get 413.",
 )
-@click.option("--model", help="Built-in model name, or the remote model name.")
-@click.option("--base-url", help="OpenAI-compatible endpoint (default: embedded llama.cpp).")
-@click.option(
-    "--backend",
-    type=click.Choice([b.value for b in Backend]),
-    help="Kind of endpoint, which picks the structured-output mode [default: from the URL].",
-)
-@click.option("--gguf", type=click.Path(path_type=Path, dir_okay=False), help="Any GGUF file.")
-@click.option("--prompt", help="Default prompt template as name@version.")
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
+@settings_options
 def serve(
     host: str, port: int, token_env: str, max_body_bytes: int, no_cache: bool, **options: Any
 ) -> None:
@@ -66,11 +55,8 @@ def serve(
             f"the model (set ${token_env})",
             err=True,
         )
-    chosen = {k: v for k, v in options.items() if v is not None}
-    if no_cache:
-        chosen["use_cache"] = False
     app = create_app(
-        Settings(**chosen),
+        build_settings(no_cache, **options),
         token=token.strip() if token else None,
         max_body_bytes=max_body_bytes,
     )

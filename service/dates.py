@@ -69,14 +69,15 @@ def resolve_date(phrase: str | None, reference: dt.date | None) -> EventDate:
             day = reference
         if day > reference:
             return EventDate(text=text)  # a past event cannot postdate the article
-    return EventDate(text=text, value=_period_start(day, precision), precision=precision)
+    return EventDate(text=text, value=period_start(day, precision), precision=precision)
 
 
 def _clean(text: str) -> str:
     return re.sub(r"^(on|in|at|since|during)\s+", "", text, flags=re.I)
 
 
-def _period_start(day: dt.date, precision: DatePrecision) -> dt.date:
+def period_start(day: dt.date, precision: DatePrecision) -> dt.date:
+    """First day of the period of `precision` that contains `day` (weeks start Monday)."""
     if precision is DatePrecision.WEEK:
         return day - dt.timedelta(days=day.weekday())
     if precision is DatePrecision.MONTH:

@@ -404,7 +404,7 @@ def test_a_model_that_cannot_load_is_503_and_health_says_why(tmp_path: Path) -> 
 def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path: Path) -> None:
     port = closed_port()
     command = [
-        sys.executable, "-c", "from service.cli_serve import serve; serve()",
+        sys.executable, "-m", "service", "serve",
         "--port", str(port), "--base-url", f"http://127.0.0.1:{closed_port()}/v1",
         "--model", "none", "--backend", "llamacpp", "--cache-dir", str(tmp_path),
     ]  # fmt: skip
@@ -432,7 +432,7 @@ def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path:
 
 
 def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", "from service.cli_serve import serve; serve()"]
+    command = [sys.executable, "-m", "service", "serve"]
     env = {**os.environ, "NEWSEVENTS_TOKEN": " ", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
