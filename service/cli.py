@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from service.cli_batch import batch
 from service.cli_options import build_settings, run_group, settings_options
 from service.cli_serve import serve
 from service.extractor import Extractor
@@ -23,6 +24,7 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
+main.add_command(batch)
 main.add_command(serve)
 
 

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import instructor
+import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
 
@@ -201,22 +202,28 @@ def _typed(exc: Exception, settings: Settings) -> ExtractionError:
     if isinstance(exc, ExtractionError):
         return exc
     cause = root_cause(exc)
+    secret = settings.api_key.get_secret_value() if settings.api_key else None
     if is_transient(exc):
         return EndpointError(
             f"model endpoint failed {settings.max_attempts} times: {type(cause).__name__}: "
-            f"{_short(cause)}"
+            f"{_short(cause, secret)}"
+        )
+    if isinstance(cause, openai.APIStatusError):  # 400, 401, 404...: our request was refused
+        return EndpointError(
+            f"model endpoint refused the request (HTTP {cause.status_code}): "
+            f"{_short(cause, secret)}"
         )
     if isinstance(cause, IncompleteOutputException):
         return ModelOutputError(f"the answer was cut off at max_tokens={settings.max_tokens}")
-    if isinstance(cause, (ValidationError, ValueError)) or isinstance(
-        exc, InstructorRetryException
-    ):
+    if isinstance(cause, ValidationError | ValueError) or isinstance(exc, InstructorRetryException):
         return ModelOutputError(
             f"the model's answer did not fit the schema after {settings.max_reasks} re-ask(s): "
-            f"{_short(cause)}"
+            f"{_short(cause, secret)}"
         )
-    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause)}")
+    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause, secret)}")
 
 
-def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
+def _short(exc: BaseException, secret: str | None) -> str:
+    """The first 300 characters of an error, with the API key cut out (servers echo it)."""
+    text = " ".join(str(exc).split())
+    return (text.replace(secret, "[redacted]") if secret else text)[:300]

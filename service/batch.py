@@ -1,0 +1,432 @@
+"""Batch extraction: many articles, N in flight, one JSONL line each, resumable.
+
+The output file is the only state. Every finished article is one whole line,
+written by one writer, flushed and fsynced before the next; so after a crash
+(even `kill -9`) the file holds complete lines plus at most one torn last line,
+which the next run cuts off before it appends. A re-run skips what is already
+there, so nothing is lost and nothing is written twice.
+
+Output lines:
+
+    {"id": ..., "ok": true, "record": <ArticleEvents>}
+    {"id": ..., "ok": false, "error": {"code": ..., "message": ...}}
+
+Entries that cannot be named by their id (an unparsable JSONL line, the second
+use of an id) also carry "input_line", and are keyed by it for resuming.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from service.config import Backend, Settings
+from service.errors import ExtractionError, ModelUnavailableError
+from service.extractor import Extractor
+from service.sources import Item, ItemError, open_source
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str | int]
+
+
+class BatchError(ExtractionError):
+    """The batch cannot run at all (unusable output file, unreadable input)."""
+
+    code = "batch_error"
+
+
+@dataclass
+class BatchSummary:
+    """What a run did. `earlier_*` count lines already in the output from earlier runs."""
+
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    earlier_ok: int = 0
+    earlier_failed: int = 0
+    events: int = 0
+    cache_hits: int = 0
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def processed(self) -> int:
+        return self.ok + self.failed
+
+    @property
+    def articles_per_minute(self) -> float:
+        return 60.0 * self.processed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def all_ok(self) -> bool:
+        """True when the output file, earlier runs included, holds no failure."""
+        return self.failed == 0 and self.earlier_failed == 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if not entry["ok"]:
+            self.failed += 1
+            self.errors[entry["error"]["code"]] += 1
+            return
+        self.ok += 1
+        record = entry["record"]
+        self.events += len(record["events"])
+        usage = record.get("usage") or {}
+        self.cache_hits += usage.get("cache_hits", 0)
+        self.model_calls += usage.get("model_calls", 0)
+        self.prompt_tokens += usage.get("prompt_tokens", 0)
+        self.completion_tokens += usage.get("completion_tokens", 0)
+
+    def render(self) -> str:
+        causes = ", ".join(f"{code} {n}" for code, n in self.errors.most_common())
+        lines = [
+            f"articles: {self.ok} ok, {self.failed} failed" + (f" ({causes})" if causes else ""),
+            f"events found: {self.events}",
+            f"model calls: {self.model_calls}, cache hits: {self.cache_hits}",
+            f"tokens: {self.prompt_tokens:,} in, {self.completion_tokens:,} out",
+            f"wall time: {self.seconds:.1f} s, {self.articles_per_minute:.1f} articles/min",
+        ]
+        if self.skipped:
+            lines.append(
+                f"resumed: {self.skipped} input entries already in the output, skipped "
+                f"(earlier runs: {self.earlier_ok} ok, {self.earlier_failed} failed)"
+            )
+        return "\n".join(lines)
+
+
+def default_concurrency(settings: Settings) -> int:
+    """The embedded server's slots (1 unless configured), or four against a remote endpoint."""
+    return settings.n_parallel if settings.resolved_backend() is Backend.EMBEDDED else 4
+
+
+def run_batch(
+    inputs: str | Path,
+    out_path: Path,
+    *,
+    settings: Settings | None = None,
+    extractor: Extractor | None = None,
+    concurrency: int | None = None,
+    quiet: bool = False,
+    retry_failed: bool = False,
+    stdin: BinaryIO | None = None,
+    console: Console | None = None,
+) -> BatchSummary:
+    """Extract every article of `inputs` into `out_path`, skipping what it already holds.
+
+    `inputs` is a directory, a JSONL file or '-' (stdin). Pass `extractor` to reuse
+    an open one (its settings then apply); otherwise one is made from `settings`,
+    with the embedded server given `concurrency` slots. `retry_failed` first drops
+    the failed lines of an earlier run so those articles are tried again.
+    Raises `ModelUnavailableError` or `BatchError` when the batch cannot go on.
+    """
+    started = time.perf_counter()
+    settings = extractor.settings if extractor else (settings or Settings())
+    concurrency = concurrency or default_concurrency(settings)
+    source = open_source(inputs, stdin)
+    with ResultLog.open(out_path, retry_failed=retry_failed) as out:
+        summary = BatchSummary(earlier_ok=out.earlier_ok, earlier_failed=out.earlier_failed)
+        own = extractor is None
+        if extractor is None:
+            if settings.resolved_backend() is Backend.EMBEDDED:
+                settings = settings.model_copy(update={"n_parallel": concurrency})
+            extractor = Extractor(settings)
+        secret = settings.api_key.get_secret_value() if settings.api_key else None
+        try:
+            with _progress(source.total, quiet, console) as bar:
+                for entry in _run(extractor, source.items, out.done, concurrency, summary, bar):
+                    if not entry["ok"]:
+                        entry["error"]["message"] = redact(entry["error"]["message"], secret)
+                    out.write(entry)
+                    summary.add(entry)
+                    bar.done(entry, summary)
+        finally:
+            if own:
+                extractor.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(
+    extractor: Extractor,
+    items: Iterator[Item],
+    done: set[Key],
+    concurrency: int,
+    summary: BatchSummary,
+    bar: _Bar,
+) -> Iterator[dict[str, Any]]:
+    """Yield one output entry per input entry not yet done, as they finish."""
+    seen: dict[str, int | None] = {}  # id -> line of its first use
+    pending: set[Future[dict[str, Any]]] = set()
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="batch")
+    try:
+        for item in items:
+            item, key = _identify(item, seen)
+            if key in done:
+                summary.skipped += 1
+                bar.skip()
+                continue
+            if item.error is not None:
+                yield _failure(item, item.error.code, item.error.message)
+                continue
+            while len(pending) >= 2 * concurrency:  # bounded read-ahead
+                yield from _finished(pending, block=True)
+            pending.add(pool.submit(_extract, extractor, item))
+            yield from _finished(pending, block=False)
+        while pending:
+            yield from _finished(pending, block=True)
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _identify(item: Item, seen: dict[str, int | None]) -> tuple[Item, Key]:
+    """The resume key of an entry; the second use of an id becomes a 'duplicate_id' entry."""
+    if item.id is None:
+        return item, ("line", item.line or 0)
+    if item.id in seen:  # only JSONL can repeat an id: file names are unique
+        error = ItemError(
+            "duplicate_id",
+            f"line {item.line}: id {item.id!r} was already used on line {seen[item.id]}; "
+            "this entry is skipped",
+        )
+        return Item(id=item.id, line=item.line, error=error), ("line", item.line or 0)
+    seen[item.id] = item.line
+    return item, ("id", item.id)
+
+
+def _finished(pending: set[Future[dict[str, Any]]], *, block: bool) -> Iterator[dict[str, Any]]:
+    if not pending:
+        return
+    finished, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+    for future in finished:
+        pending.remove(future)
+        yield future.result()  # only a fatal ModelUnavailableError raises here
+
+
+def _extract(extractor: Extractor, item: Item) -> dict[str, Any]:
+    """Runs in a worker: every outcome but an unusable model becomes an output entry."""
+    try:
+        record = extractor.extract(item.load(), id=item.id, published=item.published)
+    except ModelUnavailableError:
+        raise  # not this article's fault: every other one would fail the same way
+    except ExtractionError as exc:
+        return _failure(item, exc.code, str(exc))
+    except OSError as exc:
+        return _failure(item, "bad_input", f"cannot read {item.path}: {exc.strerror}")
+    except Exception as exc:  # a bug must cost one article, not the batch
+        log.exception("unexpected error on %s", item.id)
+        return _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
+    entry: dict[str, Any] = {"id": item.id, "ok": True}
+    if item.url:
+        entry["url"] = item.url
+    entry["record"] = record.model_dump(mode="json")
+    return entry
+
+
+def _failure(item: Item, code: str, message: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": item.id}
+    if item.id is None or code == "duplicate_id":
+        entry["input_line"] = item.line
+    if item.url:
+        entry["url"] = item.url
+    entry.update(ok=False, error={"code": code, "message": " ".join(message.split())})
+    return entry
+
+
+def redact(message: str, secret: str | None) -> str:
+    """Servers sometimes echo request headers in errors: never let the key reach a file."""
+    return message.replace(secret, "[redacted]") if secret else message
+
+
+def entry_key(entry: dict[str, Any]) -> Key:
+    """What identifies an output line's input entry across runs."""
+    if "input_line" in entry:
+        return ("line", entry["input_line"])
+    return ("id", entry["id"])
+
+
+class ResultLog:
+    """The output JSONL: locked, repaired on open, appended one fsynced line at a time."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._lock = threading.Lock()
+        self.done: set[Key] = set()
+        self.earlier_ok = 0
+        self.earlier_failed = 0
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path, *, retry_failed: bool = False) -> Iterator[ResultLog]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _open_locked(path)
+        try:
+            if retry_failed:
+                _drop_failures(path)  # renames a new file into place: lock that one instead
+                fd, old = _open_locked(path), fd
+                os.close(old)
+            result_log = cls(path, fd)
+            result_log._load()
+            yield result_log
+        finally:
+            os.close(fd)  # also releases the lock
+
+    def _load(self) -> None:
+        """Collect finished entries; cut a torn last line left by a killed run."""
+        good_end = 0
+        with open(self._fd, "rb", closefd=False) as fh:
+            fh.seek(0)
+            for number, raw in enumerate(fh, 1):
+                if not raw.endswith(b"\n"):
+                    break  # torn: the run died mid-write
+                entry = _parse_result(raw, self.path, number)
+                if entry is not None:
+                    self.done.add(entry_key(entry))
+                    if entry["ok"]:
+                        self.earlier_ok += 1
+                    else:
+                        self.earlier_failed += 1
+                good_end += len(raw)
+        size = os.fstat(self._fd).st_size
+        if size > good_end:
+            log.warning("%s: dropping a torn last line (%d bytes)", self.path, size - good_end)
+            os.ftruncate(self._fd, good_end)
+            os.fsync(self._fd)
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Append one whole line and make it durable before returning; safe from any thread."""
+        data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+
+
+def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
+    if not raw.strip():
+        return None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict) or "ok" not in entry or ("id" not in entry):
+        raise BatchError(
+            f"{path} line {number} is not a batch result; refusing to append to this file"
+        )
+    return entry
+
+
+def _open_locked(path: Path) -> int:
+    """Open for appending, with an exclusive lock: two batches on one file would duplicate."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise BatchError(f"{path} is being written by another batch") from None
+    return fd
+
+
+def _drop_failures(path: Path) -> None:
+    """Rewrite the output without its failed lines, atomically (temp file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        for number, raw in enumerate(src, 1):
+            entry = _parse_result(raw, path, number) if raw.endswith(b"\n") else None
+            if entry is not None and entry["ok"]:
+                dst.write(raw)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+
+
+# -- progress display
+
+
+class _RateColumn(ProgressColumn):
+    """Articles per minute: the figure people plan batches with."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed * 60:.1f}/min" if speed else "-/min", style="progress.data.speed")
+
+
+class _Bar:
+    """The rich bar, or per-article log lines when quiet. Failures are logged either way."""
+
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
+        self._progress = progress
+        self._total = total
+        self._task = progress.add_task("batch", total=total, ok=0, failed=0) if progress else None
+
+    def skip(self) -> None:
+        """Entries done earlier leave the total, so rate and ETA are this run's."""
+        if self._progress is not None and self._task is not None and self._total:
+            self._total -= 1
+            self._progress.update(self._task, total=self._total)
+
+    def done(self, entry: dict[str, Any], summary: BatchSummary) -> None:
+        if not entry["ok"]:
+            error = entry["error"]
+            name = entry["id"] if entry["id"] is not None else f"line {entry['input_line']}"
+            log.warning("%s: failed, %s: %s", name, error["code"], error["message"])
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, ok=summary.ok, failed=summary.failed)
+        elif entry["ok"]:
+            usage = entry["record"].get("usage") or {}
+            log.info(
+                "%s: ok, %d events, %.1f s%s",
+                entry["id"],
+                len(entry["record"]["events"]),
+                usage.get("seconds", 0.0),
+                " (cached)" if usage.get("cached") else "",
+            )
+
+
+@contextmanager
+def _progress(total: int | None, quiet: bool, console: Console | None) -> Iterator[_Bar]:
+    if quiet:
+        yield _Bar(None, total)
+        return
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        speed_estimate_period=600,
+    )
+    with progress:
+        yield _Bar(progress, total)
