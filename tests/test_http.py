@@ -313,7 +313,7 @@ def test_client_errors_are_typed_with_status_and_code(guarded_url: str, client: 
 def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    v1 = load_template("extract_events@v1")
+    v1 = load_template(Settings.model_fields["prompt"].default)  # the default prompt
     v2 = PromptTemplate(v1.name, "v99", v1.source + "\n")
     monkeypatch.setattr(extractor_module, "load_template", {v1.ref: v1, v2.ref: v2}.__getitem__)
     for module in (http_module, http_models):
