@@ -18,7 +18,7 @@ from evals.compare import DEFAULT_THRESHOLD, compare_reports
 from evals.report import render_markdown, write_reports
 from evals.scoring import load_gold, score_run
 from schemas.events import ArticleEvents
-from service.cli_options import build_settings, run_group, settings_options
+from service.cli_options import build_settings, configure_logging, run_group, settings_options
 from service.errors import ExtractionError
 from service.extractor import Extractor
 
@@ -77,8 +77,10 @@ def _slug(value: str) -> str:
 
 
 @click.group()
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log retries and server start-up.")
+def main(verbose: bool) -> None:
     """Score extractions against the hand-labelled gold of the seed articles."""
+    configure_logging(verbose)
 
 
 @main.command()

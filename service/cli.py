@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import click
 
 from service.cli_batch import batch
-from service.cli_options import build_settings, run_group, settings_options
+from service.cli_options import build_settings, configure_logging, run_group, settings_options
 from service.cli_serve import serve
 from service.extractor import Extractor
 from service.logs import CallLog
@@ -21,7 +20,7 @@ from service.logs import CallLog
 @click.option("-v", "--verbose", is_flag=True, help="Log retries and server start-up.")
 def main(verbose: bool) -> None:
     """Typed event records from news articles."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    configure_logging(verbose)
 
 
 main.add_command(batch)

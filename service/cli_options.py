@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,16 @@ def build_settings(no_cache: bool = False, **values: Any) -> Settings:
     if no_cache:
         chosen["use_cache"] = False
     return Settings(**chosen)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Quiet by default, so a failure is the one line `run_group` prints; -v shows retries.
+
+    instructor logs every failed attempt at ERROR; our own retry policy says the same
+    more usefully, so instructor's logger only speaks with -v.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(message)s")
+    logging.getLogger("instructor").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def run_group(group: click.Group, *, failure_code: int = 1) -> None:

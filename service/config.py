@@ -50,7 +50,9 @@ def _env(name: str, *more: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Everything that configures an extraction. Environment variables are NEWSEVENTS_*."""
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSEVENTS_", populate_by_name=True, extra="forbid"
+    )
 
     # -- where the model runs
     base_url: str | None = Field(
