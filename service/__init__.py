@@ -1,9 +1,9 @@
 """Typed event records from news articles.
 
-    >>> from service import extract
-    >>> record = extract(open("seeds/004_e703eae0c918574b.txt").read())
-    >>> record.events[0].sub_event_type
-    <SubEventType.AIR_DRONE_STRIKE: 'Air/drone strike'>
+    from service import extract
+    record = extract(open("seeds/004_e703eae0c918574b.txt").read())
+    for event in record.events:
+        print(event.sub_event_type, event.attacker, "->", event.target, event.evidence[0].quote)
 
 `extract` keeps one `Extractor` (and so one embedded model server) per settings
 for the life of the process; create an `Extractor` yourself to control that.
