@@ -36,9 +36,10 @@ __all__ = [
     "ModelUnavailableError",
     "Settings",
     "extract",
+    "shared_extractor",
 ]
 
-_shared: dict[str, Extractor] = {}
+_shared: dict[tuple[str, str | None], Extractor] = {}
 _shared_lock = threading.Lock()
 
 
@@ -50,13 +51,22 @@ def extract(
     published: dt.date | None = None,
 ) -> ArticleEvents:
     """Extract the events of one article (str, or UTF-8 bytes; plain text or HTML)."""
-    settings = settings or Settings()
-    key = settings.model_dump_json()
+    return shared_extractor(settings or Settings()).extract(text, id=id, published=published)
+
+
+def shared_extractor(settings: Settings) -> Extractor:
+    """The process-wide Extractor for these settings, created on first use.
+
+    The key holds the API key itself (only in memory): its JSON form masks secrets,
+    and two keys must not share one client.
+    """
+    secret = settings.api_key.get_secret_value() if settings.api_key else None
+    key = (settings.model_dump_json(), secret)
     with _shared_lock:
         extractor = _shared.get(key)
         if extractor is None:
             extractor = _shared[key] = Extractor(settings)
-    return extractor.extract(text, id=id, published=published)
+        return extractor
 
 
 @atexit.register
