@@ -8,6 +8,7 @@ from schemas.events import (
     EventDate,
     Evidence,
     Location,
+    Span,
     Usage,
 )
 from schemas.vocab import (
@@ -33,6 +34,7 @@ __all__ = [
     "Location",
     "MatchKind",
     "Prominence",
+    "Span",
     "SubEventType",
     "Usage",
 ]

@@ -99,6 +99,24 @@ class Deaths(BaseModel):
         return self
 
 
+SpanField = Literal["attacker", "target", "weapon", "victims", "place", "date", "reported_by"]
+
+
+class Span(BaseModel):
+    """Where a field's value stands in the article: `text[start:end]` is the value as written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: NonNegativeInt
+    end: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end <= self.start:
+            raise ValueError("a span must end after it starts")
+        return self
+
+
 class Event(BaseModel):
     """One attack by one attacker on one target at one place on one day."""
 
@@ -119,6 +137,11 @@ class Event(BaseModel):
     prominence: Prominence = Prominence.MAIN
     evidence: list[Evidence] = Field(min_length=1)
     grounded: bool = Field(description="True when at least one evidence quote was found.")
+    spans: dict[SpanField, Span] = Field(
+        default_factory=dict,
+        description="Offsets of the text fields taken verbatim from the article (the date "
+        "span is date.text's). A field without a span was not grounded in the text.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Event:

@@ -6,13 +6,16 @@ through the same `openai` client wrapped by `instructor`, so there is one model 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import diskcache
+import httpx
 import instructor
 import openai
 
@@ -33,6 +36,43 @@ class Endpoint:
     #: A GGUF is known by its sha256, a remote model by URL and name. Never the key.
     identity: str
     mode: instructor.Mode
+
+
+def engine_version() -> str:
+    """The pinned xllamacpp wheel (and so the llama.cpp build): part of every cache key."""
+    try:
+        return metadata.version("xllamacpp")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+class LLGuidanceTransport(httpx.HTTPTransport):
+    """Sends instructor's `response_format` JSON schema as an LLGuidance grammar.
+
+    llama.cpp converts a `json_schema` to its own GBNF grammar, which lets the model
+    spend tokens on indentation and ignores LLGuidance's options. The same schema sent
+    as `%llguidance` grammar is enforced by LLGuidance itself, with compact separators:
+    on 2 cores, every output token saved is about 90 ms.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/chat/completions"):
+            body = json.loads(request.content)
+            schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+            if schema is not None:
+                del body["response_format"]
+                compact = {"x-guidance": {"whitespace_flexible": False}, **schema}
+                body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(compact)
+                content = json.dumps(body).encode()
+                headers = {k: v for k, v in request.headers.items() if k != "content-length"}
+                request = httpx.Request(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    content=content,
+                    extensions=request.extensions,
+                )
+        return super().handle_request(request)
 
 
 class EmbeddedServer:
@@ -114,12 +154,13 @@ class EndpointManager:
             return ModelRef(
                 s.model, f"{backend.value}:{base_url}#{s.model}", s.resolved_mode(), None
             )
+        engine = f"xllamacpp-{engine_version()}"
         if s.gguf is None:
             gguf = ensure_builtin(s.model, s.cache_dir)
-            return ModelRef(
-                s.model, f"gguf:{BUILTIN_MODELS[s.model].sha256}", s.resolved_mode(), gguf
-            )
-        return ModelRef(s.gguf.name, f"gguf:{self._gguf_sha256(s.gguf)}", s.resolved_mode(), s.gguf)
+            sha = BUILTIN_MODELS[s.model].sha256
+            return ModelRef(s.model, f"gguf:{sha}@{engine}", s.resolved_mode(), gguf)
+        sha = self._gguf_sha256(s.gguf)
+        return ModelRef(s.gguf.name, f"gguf:{sha}@{engine}", s.resolved_mode(), s.gguf)
 
     def _gguf_sha256(self, gguf: Path) -> str:
         if not gguf.is_file():
@@ -138,8 +179,17 @@ class EndpointManager:
         """An instructor client for the endpoint; transport retries are ours (tenacity)."""
         ep = self.endpoint()
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else "not-needed"
+        http = (
+            httpx.Client(transport=LLGuidanceTransport())
+            if self.settings.uses_llguidance()
+            else None
+        )
         raw = openai.OpenAI(
-            base_url=ep.base_url, api_key=key, timeout=self.settings.timeout, max_retries=0
+            base_url=ep.base_url,
+            api_key=key,
+            timeout=self.settings.timeout,
+            max_retries=0,
+            http_client=http,
         )
         return instructor.from_openai(raw, mode=ep.mode)
 

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     mode: instructor.Mode | None = Field(
         default=None, validation_alias=_env("MODE"), description="Override the instructor mode."
     )
+    llguidance: bool | None = Field(
+        default=None,
+        validation_alias=_env("LLGUIDANCE"),
+        description="Send the answer schema to llama.cpp as an LLGuidance grammar that "
+        "forces compact JSON (fewer output tokens); on by default for the embedded server. "
+        "Only for a llama.cpp server built with LLGuidance.",
+    )
     # -- prompt and sampling
     prompt: str = Field(default="extract_events@v2", validation_alias=_env("PROMPT"))
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -127,6 +134,11 @@ class Settings(BaseSettings):
         if ":11434" in url or "ollama" in url:
             return Backend.OLLAMA
         return Backend.OTHER
+
+    def uses_llguidance(self) -> bool:
+        if self.llguidance is not None:
+            return self.llguidance
+        return self.resolved_backend() is Backend.EMBEDDED
 
     def resolved_mode(self) -> instructor.Mode:
         return self.mode or DEFAULT_MODES[self.resolved_backend()]

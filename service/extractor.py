@@ -14,23 +14,24 @@ from typing import Any
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.draft import ArticleDraft
-from schemas.events import ArticleEvents, Usage
+from schemas.events import ArticleEvents, Event, Usage
 from service.backends import EndpointManager
 from service.cache import ResponseCache, cache_key
 from service.config import Settings
 from service.dates import find_published
 from service.errors import EndpointError, ExtractionError, ModelOutputError
 from service.logs import CallLog
+from service.pipeline import extract_events
+from service.pipeline.types import Ask
 from service.records import build_event, grounded_headlines, merge_duplicates
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
 
 log = logging.getLogger(__name__)
-_DRAFT_SCHEMA = ArticleDraft.model_json_schema()
 
 
 class Extractor:
@@ -64,27 +65,18 @@ class Extractor:
         stated = find_published(article)
         reference = published or stated
         usage = Usage()
-        events, headlines, warnings = [], [], []
-        chunks = chunk_text(article, self.settings.chunk_chars)
-        if len(chunks) > 1:
-            warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
-        for chunk in chunks:
-            draft, call = self._draft(chunk.text)
-            usage.prompt_tokens += call["prompt_tokens"]
-            usage.completion_tokens += call["completion_tokens"]
-            usage.model_calls += 0 if call["cached"] else 1
-            usage.cache_hits += 1 if call["cached"] else 0
-            events += [build_event(e, article, reference) for e in draft.events]
-            headlines += draft.headlines
-        headlines, dropped = grounded_headlines(headlines, article)
-        events = merge_duplicates(events)
-        warnings += dropped
-        warnings += [
-            f"event {i}: evidence not found in the article"
-            for i, e in enumerate(events)
-            if not e.grounded
-        ]
-        usage.cached = usage.cache_hits == len(chunks)
+
+        def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> Any:
+            return self._ask(stage, messages, model, usage)
+
+        if self.template.staged:
+            headlines: list[str] = []
+            events, warnings = extract_events(
+                ask, self.template, article, reference, self.settings.chunk_chars
+            )
+        else:
+            events, headlines, warnings = self._one_shot(ask, article, reference)
+        usage.cached = usage.model_calls == 0 and usage.cache_hits > 0
         usage.seconds = round(time.perf_counter() - started, 3)
         return ArticleEvents(
             id=id,
@@ -120,30 +112,65 @@ class Extractor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _one_shot(
+        self, ask: Ask, article: str, reference: dt.date | None
+    ) -> tuple[list[Event], list[str], list[str]]:
+        """The baseline: one prompt, one `ArticleDraft` per chunk (extract_events@vN)."""
+        events: list[Event] = []
+        headlines: list[str] = []
+        warnings: list[str] = []
+        chunks = chunk_text(article, self.settings.chunk_chars)
+        if len(chunks) > 1:
+            warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
+        for chunk in chunks:
+            draft = ask("draft", self.template.render(chunk.text), ArticleDraft)
+            events += [build_event(e, article, reference) for e in draft.events]
+            headlines += draft.headlines
+        headlines, dropped = grounded_headlines(headlines, article)
+        events = merge_duplicates(events)
+        warnings += dropped
+        warnings += [
+            f"event {i}: evidence not found in the article"
+            for i, e in enumerate(events)
+            if not e.grounded
+        ]
+        return events, headlines, warnings
+
     # -- one model call, through the cache
-    def _draft(self, text: str) -> tuple[ArticleDraft, dict[str, Any]]:
+    def _ask(
+        self,
+        stage: str,
+        messages: list[dict[str, str]],
+        response_model: type[BaseModel],
+        usage: Usage,
+    ) -> Any:
+        """A validated answer: from the cache, or from the model (then cached and logged)."""
         ref = self.endpoints.ref()
-        messages = self.template.render(text)
         s = self.settings
         sampling = {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens}
         key = cache_key(
             endpoint=ref.identity,
             mode=ref.mode.value,
             template=[self.template.ref, self.template.sha256],
-            schema=_DRAFT_SCHEMA,
+            schema=response_model.model_json_schema(),
             messages=messages,
             sampling=sampling,
             max_reasks=s.max_reasks,
+            llguidance=s.uses_llguidance(),
         )
         hit = self.cache.get(key)
         if hit is not None:
-            draft = ArticleDraft.model_validate(hit["draft"])
-            return draft, {"prompt_tokens": 0, "completion_tokens": 0, "cached": True}
+            usage.cache_hits += 1
+            return response_model.model_validate(hit["draft"])
         started = time.perf_counter()
         endpoint = self.endpoints.endpoint()  # starts the embedded server on the first miss
-        row = {"endpoint": endpoint.identity, "model": endpoint.model, "prompt": self.template.ref}
+        row = {
+            "endpoint": endpoint.identity,
+            "model": endpoint.model,
+            "prompt": f"{self.template.ref}:{stage}" if self.template.staged else self.template.ref,
+        }
         try:
-            draft, completion = self._call(endpoint.model, messages, sampling)
+            answer, completion = self._call(endpoint.model, messages, sampling, response_model)
         except ExtractionError as exc:
             self.calls.record(
                 **row,
@@ -158,21 +185,28 @@ class Extractor:
             "prompt_tokens": getattr(completion.usage, "prompt_tokens", 0) or 0,
             "completion_tokens": getattr(completion.usage, "completion_tokens", 0) or 0,
         }
-        answer = draft.model_dump(mode="json")
+        dumped = answer.model_dump(mode="json")
         self.calls.record(
             **row,
             cache_key=key,
             messages=messages,
-            response=json.dumps(answer, ensure_ascii=False),
+            response=json.dumps(dumped, ensure_ascii=False),
             seconds=seconds,
             **tokens,
         )
-        self.cache.set(key, {"draft": answer, **tokens, "seconds": seconds})
-        return draft, {**tokens, "cached": False}
+        self.cache.set(key, {"draft": dumped, **tokens, "seconds": seconds})
+        usage.model_calls += 1
+        usage.prompt_tokens += tokens["prompt_tokens"]
+        usage.completion_tokens += tokens["completion_tokens"]
+        return answer
 
     def _call(
-        self, model: str, messages: list[dict[str, str]], sampling: dict[str, Any]
-    ) -> tuple[ArticleDraft, Any]:
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        sampling: dict[str, Any],
+        response_model: type[BaseModel],
+    ) -> tuple[Any, Any]:
         """The model call with transport retries outside and schema re-asks inside."""
         client = self._instructor()
         try:
@@ -181,7 +215,7 @@ class Extractor:
                     return client.chat.completions.create_with_completion(
                         model=model,
                         messages=messages,  # type: ignore[arg-type]
-                        response_model=ArticleDraft,
+                        response_model=response_model,
                         max_retries=self.settings.max_reasks,
                         strict=False,
                         **sampling,

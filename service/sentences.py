@@ -1,8 +1,9 @@
 """Sentences with exact character offsets: the unit the model points at and evidence cites.
 
 pysbd (rule-based sentence boundary disambiguation) knows that "U.S." and "Gen." do
-not end a sentence. With `clean=False` its segments concatenate back to the input, so
-offsets are running sums and `text[s.start:s.end] == s.text` holds by construction. Web
+not end a sentence. Its segments do not always concatenate back to the input (it drops
+leading white space), so each one is found in the text from where the last one ended,
+and `text[s.start:s.end] == s.text` holds by construction. Web
 text also breaks units by line (headlines, captions, bylines), so every segment is cut
 again at line breaks, and a short tail on the same line ("(Reuters)") stays with the
 sentence before it.
@@ -36,28 +37,20 @@ def _segmenter() -> pysbd.Segmenter:
 def split_sentences(text: str) -> list[Sentence]:
     """The article's sentences in order, each stripped of surrounding white space."""
     spans: list[tuple[int, int]] = []
-    offset = 0
+    cursor = 0
     for segment in _segmenter().segment(text):
         for line in _LINE.finditer(segment):
-            start, end = _strip(segment, *line.span())
-            if start == end:
-                continue
-            start, end = start + offset, end + offset
+            piece = line.group().strip()
+            start = text.find(piece, cursor) if piece else -1
+            if start == -1:
+                continue  # pysbd altered the piece (never seen with clean=False): skip it
+            end = cursor = start + len(piece)
             same_line = spans and "\n" not in text[spans[-1][1] : start]
             if same_line and end - start < _TAIL:
                 spans[-1] = (spans[-1][0], end)
             else:
                 spans.append((start, end))
-        offset += len(segment)
     return [Sentence(i, s, e, text[s:e]) for i, (s, e) in enumerate(spans)]
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def sentence_at(sentences: list[Sentence], offset: int) -> Sentence | None:

@@ -61,11 +61,34 @@ class PromptTemplate:
     def sha256(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
+    @property
+    def staged(self) -> bool:
+        """A template with a `detect` block drives the staged pipeline (`service.pipeline`)."""
+        return "detect" in _ENV.from_string(self.source).blocks
+
+    def render_stage(self, stage: str, **context: object) -> list[dict[str, str]]:
+        """[system, user]: the numbered article first and the stage's question last.
+
+        Every stage of one article shares everything before its question, so the
+        server computes the article's KV cache once and reuses it for each question.
+        """
+        template = _ENV.from_string(self.source)
+        missing = {"system", "article", stage} - set(template.blocks)
+        if missing:
+            raise TemplateError(f"template {self.ref} lacks the block(s) {sorted(missing)}")
+        ctx = template.new_context(dict(context))
+
+        def block(name: str) -> str:
+            return "".join(template.blocks[name](ctx)).strip()
+
+        user = f"{block('article')}\n\n{block(stage)}"
+        return [{"role": "system", "content": block("system")}, {"role": "user", "content": user}]
+
     def render(self, article: str) -> list[dict[str, str]]:
         """Chat messages: static system prompt and example turn first, the article last."""
         template = _ENV.from_string(self.source)
         context = template.new_context(
-            {"article": _fence(article), "fields": field_guide(EventDraft)}
+            {"article": fence(article), "fields": field_guide(EventDraft)}
         )
         missing = {"system", "user"} - set(template.blocks)
         if missing:
@@ -78,7 +101,7 @@ class PromptTemplate:
         return messages
 
 
-def _fence(article: str) -> str:
+def fence(article: str) -> str:
     """Stop the article from closing its own <article> fence (a prompt-injection route)."""
     return re.sub(r"</?\s*article\s*>", lambda m: m.group(0).replace("<", "‹"), article, flags=re.I)
 

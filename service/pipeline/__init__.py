@@ -1,0 +1,49 @@
+"""The staged extraction pipeline: each thing the model decides is small and constrained.
+
+Stages, in order (one module each):
+
+1. `clean`   - split into sentences (pysbd), hide repeated captions, credits and menus,
+               number the rest; long articles are read in windows.
+2. `detect`  - one model call per window: which sentences report attacks, one list of
+               sentence numbers per attack (only existing numbers are allowed).
+3. `fill`    - one model call per attack: its fields, each constrained to a phrase of
+               its own sentences or a number they state.
+4. `derive`  - code: evidence and span offsets, country by gazetteer, sub-event type
+               from the weapon, dates, UCDP deaths.
+
+Every call of one window shares the system message and the numbered article as its
+prefix, so llama.cpp computes the article once and each later question costs only its
+own tokens. Output is a few sentence numbers and short phrases, not copied quotes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from schemas.events import Event
+from service.pipeline.clean import visible_sentences, windows
+from service.pipeline.derive import build_event
+from service.pipeline.detect import detect
+from service.pipeline.fill import fill
+from service.pipeline.types import Ask
+from service.templates import PromptTemplate
+
+
+def extract_events(
+    ask: Ask,
+    template: PromptTemplate,
+    article: str,
+    reference: dt.date | None,
+    window_chars: int,
+) -> tuple[list[Event], list[str]]:
+    """Events of one article, and warnings for the caller."""
+    events: list[Event] = []
+    warnings: list[str] = []
+    parts = windows(visible_sentences(article), window_chars)
+    if len(parts) > 1:
+        warnings.append(f"long article: read in {len(parts)} windows of sentences")
+    for shown in parts:
+        for group in detect(ask, template, shown):
+            filled = fill(ask, template, shown, group)
+            events.append(build_event(filled, group, article, reference))
+    return events, warnings

@@ -1,0 +1,61 @@
+"""Stage 1, clean: which sentences the model is shown, and in which windows.
+
+Web pages repeat photo captions, carry credits and one-word menu items; a small model
+takes a caption ("fighters at the site of an American strike in Hillah, Iraq in
+December 2023") for the news. Nothing is cut from the article itself: a hidden sentence
+is only not offered, so every offset still indexes the original text.
+
+Hidden: a sentence that repeats an earlier one, a photo caption or credit (a line that
+ends in a parenthesised credit such as "(Reuters)" or "(AFP via Getty Images)", starts
+with "Photo:"/"Image:", or holds a copyright sign), and a line of fewer than three words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.pipeline.types import Numbered
+from service.sentences import split_sentences
+
+_CREDIT = re.compile(r"\((?:[^()]*\b(?:photo|image|getty|via)\b[^()]*|[A-Z][\w/ .]{1,30})\)$")
+_CAPTION_START = re.compile(r"^(?:photo|image|picture|file photo|caption)\b\s*[:|-]", re.I)
+_MIN_WORDS = 3
+
+
+def visible_sentences(article: str) -> list[Numbered]:
+    """The sentences worth reading, numbered from 1 in article order."""
+    shown: list[Numbered] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(article):
+        key = " ".join(sentence.text.split()).lower()
+        if key in seen or _is_furniture(sentence.text):
+            continue
+        seen.add(key)
+        shown.append(Numbered(len(shown) + 1, sentence.start, sentence.end, sentence.text))
+    return shown
+
+
+def _is_furniture(text: str) -> bool:
+    """Captions, credits and menu items: page furniture, not reporting."""
+    line = text.strip()
+    if len(line.split()) < _MIN_WORDS or "©" in line:
+        return True
+    return bool(_CAPTION_START.search(line) or _CREDIT.search(line))
+
+
+def windows(shown: list[Numbered], max_chars: int) -> list[list[Numbered]]:
+    """Consecutive runs of sentences of at most `max_chars` characters each.
+
+    A long article is read window by window (each one a full detect-and-fill pass), so
+    the prompt stays within the context and small enough for a 1.5B model to follow.
+    """
+    out: list[list[Numbered]] = []
+    size = 0
+    for sentence in shown:
+        if out and size + len(sentence.text) <= max_chars:
+            out[-1].append(sentence)
+            size += len(sentence.text)
+        else:
+            out.append([sentence])
+            size = len(sentence.text)
+    return out
