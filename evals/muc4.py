@@ -153,6 +153,8 @@ def subset(docs: list[GoldDoc], limit: int) -> list[GoldDoc]:
     and limit - k from the rest; within each stratum, the first ones in sha256(docid) order.
     The same `limit` gives the same reports on every run; returned sorted by docid.
     """
+    if limit < 0:
+        raise ValueError("limit must not be negative")
     quiet = [d.id for d in docs if not d.templates]
     rest = [d.id for d in docs if d.templates]
     k = min(int(limit * len(quiet) / max(len(docs), 1) + 0.5), len(quiet))
@@ -219,16 +221,15 @@ def _view(
     matchers: tuple[Match, ...],
 ) -> tuple[dict[str, Tally], list[tuple[str, str]], dict[str, list[bool]]]:
     """Per-role tallies, each filler's (role, verdict), and which gold entities were found."""
-    judged = [_judge(field, value, gold, other, matchers) for field, value in fillers]
+    rows = [(value, *_judge(field, value, gold, other, matchers)) for field, value in fillers]
     match = matchers[-1]  # the most lenient decides what a filler finds
     tallies, found = {}, {}
     for role in ROLES:
-        mine = [v for (_, v), (r, verdict) in zip(fillers, judged, strict=True)
-                if r == role and verdict != "excluded"]  # fmt: skip
+        mine = [v for v, r, verdict in rows if r == role and verdict != "excluded"]
         found[role] = [any(match(v, t) for v in mine for t, _ in e) for e in gold[role]]
-        right = sum(r == role and verdict == "right" for r, verdict in judged)
+        right = sum(r == role and verdict == "right" for _, r, verdict in rows)
         tallies[role] = Tally(right, len(mine), sum(found[role]), len(gold[role]))
-    return tallies, judged, found
+    return tallies, [(r, verdict) for _, r, verdict in rows], found
 
 
 def score_document(doc: GoldDoc, record: ArticleEvents) -> tuple[dict[str, Tally], dict[str, Any]]:

@@ -151,11 +151,14 @@ def load(root: Path = ROOT) -> list[GoldDoc]:
 
 def subset(docs: list[GoldDoc], limit: int) -> list[GoldDoc]:
     """The first `limit` documents in sha256(doc_id) order, returned sorted by id."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")
     keep = set(hash_order(d.id for d in docs)[:limit])
     return [d for d in docs if d.id in keep]
 
 
 def _values(event: Event, field: str) -> list[str]:
+    """Our non-null values for a field: gold Place is as often a country as a street."""
     if field == "place":
         values = [event.location.place, event.location.country]
     else:

@@ -206,3 +206,5 @@ def test_real_data_counts_and_fixed_stratified_subset() -> None:
     assert len(first) == 20 and sum(not d.templates for d in first) == 8
     assert sum(not d.templates for d in muc4.subset(docs, 10)) == 4
     assert muc4.subset(docs, 500) == docs
+    with pytest.raises(ValueError, match="negative"):
+        muc4.subset(docs, -1)

@@ -10,6 +10,7 @@ Our events: E0 cites S0, E1 cites S2 (no gold there), E2 cites S3. M4 is missed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -231,3 +232,18 @@ def test_real_data_counts_and_fixed_subset() -> None:
     assert [d.id for d in first] == sorted(d.id for d in first)
     assert {d.id for d in wikievents.subset(docs, 5)} <= {d.id for d in first}
     assert wikievents.subset(docs, 100) == docs
+    with pytest.raises(ValueError, match="negative"):
+        wikievents.subset(docs, -1)
+
+
+def test_prediction_on_another_text_is_flagged() -> None:
+    digest = hashlib.sha256(TEXT.encode("utf-8")).hexdigest()
+    records = {
+        "doc": ArticleEvents(id="doc", text_sha256=digest),
+        "other": ArticleEvents(id="other", text_sha256="0" * 64),
+    }
+    report = wikievents.score([DOC, GoldDoc("other", TEXT, ())], records)
+    assert [d["text_mismatch"] for d in report["documents"].values()] == [False, True]
+    assert "Predicted on a different text (offsets unreliable): other" in (
+        wikievents.render_markdown(report)
+    )
