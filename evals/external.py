@@ -109,7 +109,7 @@ def build_report(
             m.name: {
                 "tally": m.tally,
                 "measure": m.measure,
-                "value": getattr(tallies[m.tally], m.measure),
+                "value": getattr(tallies.get(m.tally, Tally()), m.measure),
                 "better": m.better,
                 "gate": m.gate,
             }
@@ -128,13 +128,9 @@ def build_report(
     }
 
 
-def count(x: float) -> str:
-    return f"{x:g}"
-
-
 def pair(tally: dict[str, float], side: str) -> str:
     """'hits/total' of one side ("pred" or "gold") of a stored tally."""
-    return f"{count(tally[f'tp_{side}'])}/{count(tally[f'n_{side}'])}"
+    return f"{tally[f'tp_{side}']:g}/{tally[f'n_{side}']:g}"
 
 
 def summary_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:

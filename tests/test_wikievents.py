@@ -236,6 +236,12 @@ def test_real_data_counts_and_fixed_subset() -> None:
         wikievents.subset(docs, -1)
 
 
+def test_no_documents_gives_a_report_not_an_error() -> None:
+    report = wikievents.score([], {})
+    assert report["documents"] == {} and report["tallies"] == {}
+    assert report["metrics"]["attack_recall"]["value"] == 1.0  # nothing to find, nothing claimed
+
+
 def test_prediction_on_another_text_is_flagged() -> None:
     digest = hashlib.sha256(TEXT.encode("utf-8")).hexdigest()
     records = {
