@@ -4,7 +4,9 @@ An article can report several similar strikes (002 has three rocket attacks in t
 days), so pairing greedily by list order would credit the wrong fields. We build a
 gold x predicted similarity matrix on the fields that identify an event (sub-event type,
 date, location, attacker), take the optimal assignment (`linear_sum_assignment`), and drop
-pairs below `MATCH_THRESHOLD`: such a "match" is really a miss plus a false alarm.
+pairs below `MATCH_THRESHOLD`: such a "match" is really a miss plus a false alarm. A pair
+must also be anchored: shared evidence characters, or one of date, location and attacker
+agreeing; the event type alone never makes a match.
 
 Similarity is a weighted mean of per-component scores in [0, 1]. A component both
 sides leave empty (no attacker named, no date) is skipped rather than scored, so an
@@ -65,8 +67,27 @@ def _location_similarity(gold: Event, pred: Event, aliases: AliasTable) -> float
     return 0.0
 
 
+def evidence_overlap(gold: Event, pred: Event) -> int:
+    """Characters of the article that both events cite as evidence."""
+    g = _chars(gold)
+    return len(g & _chars(pred)) if g else 0
+
+
+def _chars(event: Event) -> set[int]:
+    return {
+        i
+        for ev in event.evidence
+        if ev.start is not None and ev.end is not None
+        for i in range(ev.start, ev.end)
+    }
+
+
 def similarity(gold: Event, pred: Event, aliases: AliasTable) -> float:
-    """How likely two records describe the same event, in [0, 1]."""
+    """How likely two records describe the same event, in [0, 1].
+
+    A prediction that agrees on nothing but the event type is no match, however the
+    weights fall: a pair needs shared evidence or one identifying field that agrees.
+    """
     scores = {
         "sub_event_type": 1.0 if gold.sub_event_type is pred.sub_event_type else 0.0,
         "date": _date_similarity(gold, pred, aliases),
@@ -74,6 +95,11 @@ def similarity(gold: Event, pred: Event, aliases: AliasTable) -> float:
         "attacker": _both(gold.attacker, pred.attacker, name_credit, aliases),
     }
     counted = {k: s for k, s in scores.items() if s is not None}
+    anchored = evidence_overlap(gold, pred) > 0 or any(
+        s > 0 for k, s in counted.items() if k != "sub_event_type"
+    )
+    if not anchored:
+        return 0.0
     total = sum(WEIGHTS[k] for k in counted)
     return sum(WEIGHTS[k] * s for k, s in counted.items()) / total
 

@@ -1,14 +1,16 @@
 """Compare two saved eval reports: did the candidate get better or worse, and where?
 
-Five articles are a tiny sample, so a point delta alone says little. Per-field deltas
-come with a paired bootstrap 95% interval: articles are resampled with replacement (the
-same resample for both runs, fixed seed), micro P/R/F1 are recomputed from the summed
-per-article credits and counts, and the 2.5th / 97.5th percentiles of the candidate-minus-
-base F1 differences bound the delta.
+Any gold set's two reports compare the same way: every metric is one measure of a named
+`Tally` (`evals.tally`), and every delta comes with a paired bootstrap 95% interval:
+documents are resampled with replacement (the same resample for both runs, fixed seed),
+the tallies are summed over each resample and the measure recomputed, and the 2.5th /
+97.5th percentiles of the candidate-minus-base differences bound the delta.
 
-The verdict is deliberately simple: a regression when the headline `field_f1` or
-`event_f1` of the candidate is lower than the base's by more than `threshold`. The
-intervals are reported so a reader can tell noise from a real change; they do not gate.
+The verdict is deliberately simple: a regression when a gated metric of the set (seeds:
+`event_f1`, `field_f1`; WikiEvents: `attack_recall`, `event_precision`; MUC-4:
+`role_f1`, `false_event_rate`) moves the wrong way by more than `threshold`. The intervals
+are reported so a reader can tell noise from a real change; they do not gate. For the
+seeds the comparison also lists what each article gained and lost, event by event.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ from typing import Any
 import numpy as np
 
 from evals.fields import FIELD_NAMES
-from evals.scoring import prf_arrays
 
 DEFAULT_THRESHOLD = 0.02
-HEADLINES = ("field_f1", "event_f1")
 
 
 @dataclass(frozen=True)
@@ -74,33 +74,29 @@ class Comparison:
         return render_comparison(self)
 
 
-def _counts(report: dict[str, Any], ids: list[str]) -> dict[str, np.ndarray]:
-    """Per-article (credit, pred, gold) arrays, shape (3, n), for every metric we bootstrap."""
-    arts = [report["articles"][i] for i in ids]
-    out = {
-        "event_f1": np.array(
-            [[a["detection"]["all"][k] for a in arts] for k in ("matched", "pred", "gold")],
-            dtype=float,
-        )
-    }
-    for name in FIELD_NAMES:
-        out[name] = np.array(
-            [[a["fields"][name][k] for a in arts] for k in ("credit", "pred", "gold")],
-            dtype=float,
-        )
-    out["field_f1"] = np.sum([out[name] for name in FIELD_NAMES], axis=0)
-    return out
+def _tallies(report: dict[str, Any], ids: list[str], name: str) -> np.ndarray:
+    """Per-document counts of one named tally, shape (4, n): tp_pred, n_pred, tp_gold, n_gold."""
+    empty = {"tp_pred": 0.0, "n_pred": 0.0, "tp_gold": 0.0, "n_gold": 0.0}
+    rows = [report["documents"][i]["tallies"].get(name, empty) for i in ids]
+    return np.array([[r[k] for r in rows] for k in empty], dtype=float)
 
 
-def _f1(counts: np.ndarray) -> np.ndarray:
-    """F1 from counts summed over the last axis."""
-    total = counts.sum(axis=-1)
-    return prf_arrays(total[0], total[1], total[2])[2]
+def _measure(counts: np.ndarray, measure: str) -> np.ndarray:
+    """A measure of the tally summed over the last axis (one value per bootstrap sample)."""
+    tp_pred, n_pred, tp_gold, n_gold = counts.sum(axis=-1)
+    precision = np.where(n_pred > 0, tp_pred / np.maximum(n_pred, 1), np.where(n_gold > 0, 0, 1))
+    recall = np.where(n_gold > 0, tp_gold / np.maximum(n_gold, 1), np.where(n_pred > 0, 0, 1))
+    if measure == "precision":
+        return precision
+    if measure == "recall":
+        return recall
+    total = precision + recall
+    return np.where(total > 0, 2 * precision * recall / np.where(total > 0, total, 1), 0.0)
 
 
-def _delta(base: np.ndarray, cand: np.ndarray, samples: np.ndarray) -> Delta:
-    b, c = float(_f1(base)), float(_f1(cand))
-    diffs = _f1(cand[:, samples]) - _f1(base[:, samples])
+def _delta(base: np.ndarray, cand: np.ndarray, measure: str, samples: np.ndarray) -> Delta:
+    b, c = float(_measure(base, measure)), float(_measure(cand, measure))
+    diffs = _measure(cand[:, samples], measure) - _measure(base[:, samples], measure)
     low, high = np.percentile(diffs, [2.5, 97.5])
     return Delta(base=b, cand=c, delta=round(c - b, 12), ci_low=float(low), ci_high=float(high))
 
@@ -132,35 +128,51 @@ def compare_reports(
     n_boot: int = 2000,
     seed: int = 0,
 ) -> Comparison:
-    """Deltas, bootstrap intervals, per-article diffs and the regression verdict."""
-    ids = sorted(base["articles"].keys() & cand["articles"].keys())
+    """Deltas of every metric with bootstrap intervals, per-article diffs, and the verdict.
+
+    Works on any gold set's report: each metric is a measure of a named tally, recomputed
+    from per-document tallies for each resample. A gated metric that moves the wrong way
+    by more than `threshold` (down, or up for a lower-is-better rate) is a regression.
+    """
+    if base.get("set", "seeds") != cand.get("set", "seeds"):
+        raise ValueError(f"reports of different gold sets: {base.get('set')} vs {cand.get('set')}")
+    ids = sorted(base["documents"].keys() & cand["documents"].keys())
     if not ids:
         raise ValueError("the two reports share no article")
     warnings = [
         f"article {i} is only in the {side} report and is left out"
         for side, report, other in (("base", base, cand), ("candidate", cand, base))
-        for i in sorted(report["articles"].keys() - other["articles"].keys())
+        for i in sorted(report["documents"].keys() - other["documents"].keys())
     ]
     samples = np.random.default_rng(seed).integers(0, len(ids), size=(n_boot, len(ids)))
-    b_counts, c_counts = _counts(base, ids), _counts(cand, ids)
-    deltas = {k: _delta(b_counts[k], c_counts[k], samples) for k in b_counts}
+    deltas = {
+        name: _delta(
+            _tallies(base, ids, spec["tally"]),
+            _tallies(cand, ids, spec["tally"]),
+            spec["measure"],
+            samples,
+        )
+        for name, spec in cand["metrics"].items()
+        if name in base["metrics"]
+    }
+    specs = cand["metrics"]
+    reasons = []
+    for name, d in deltas.items():
+        worse = -d.delta if specs[name]["better"] == "higher" else d.delta
+        if specs[name]["gate"] and worse > threshold:
+            reasons.append(f"{name} got worse by {worse:.3f} (more than {threshold})")
     articles = []
-    for i in ids:
+    for i in ids if "articles" in base and "articles" in cand else []:
         if base["articles"][i]["gold_hash"] != cand["articles"][i]["gold_hash"]:
             warnings.append(f"article {i}: gold differs between the reports; events not diffed")
             continue
         articles.append(_article_diff(i, base["articles"][i], cand["articles"][i]))
-    reasons = [
-        f"{k} fell by {-deltas[k].delta:.3f} (more than {threshold})"
-        for k in HEADLINES
-        if deltas[k].delta < -threshold
-    ]
     return Comparison(
         threshold=threshold,
         regression=bool(reasons),
         reasons=reasons,
-        headline={k: deltas[k] for k in HEADLINES},
-        fields={name: deltas[name] for name in FIELD_NAMES},
+        headline={k: d for k, d in deltas.items() if specs[k]["gate"]},
+        fields={k: d for k, d in deltas.items() if not specs[k]["gate"]},
         articles=articles,
         warnings=warnings,
     )

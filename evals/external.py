@@ -105,16 +105,7 @@ def build_report(
     tallies = sum_by_name(t for t, _ in per_doc.values())
     return {
         "set": name,
-        "metrics": {
-            m.name: {
-                "tally": m.tally,
-                "measure": m.measure,
-                "value": getattr(tallies.get(m.tally, Tally()), m.measure),
-                "better": m.better,
-                "gate": m.gate,
-            }
-            for m in metrics
-        },
+        "metrics": metric_values(metrics, tallies),
         "tallies": {k: t.to_dict() for k, t in tallies.items()},
         "documents": {
             i: {"tallies": {k: t.to_dict() for k, t in doc_tallies.items()}, **detail}
@@ -125,6 +116,20 @@ def build_report(
         "predicted": {
             d.id: predicted[d.id].model_dump(mode="json") for d in docs if d.id in predicted
         },
+    }
+
+
+def metric_values(metrics: Sequence[MetricSpec], tallies: Mapping[str, Tally]) -> dict[str, Any]:
+    """The report's "metrics": each spec with its value on the summed tallies."""
+    return {
+        m.name: {
+            "tally": m.tally,
+            "measure": m.measure,
+            "value": getattr(tallies.get(m.tally, Tally()), m.measure),
+            "better": m.better,
+            "gate": m.gate,
+        }
+        for m in metrics
     }
 
 

@@ -7,16 +7,18 @@ Each scored field of an `Event` has a kind, and each kind has one rule:
   alias table (`evals/aliases.json`); the same canonical name is full credit, otherwise the
   rapidfuzz token-sort ratio of the normalised names, kept only when >= `FUZZY_MIN`
   (a near-miss spelling, not a different actor).
-- text (weapon, victims, date_text, reported_by): alias match, else token F1 after
+- text (weapon, victims, reported_by): alias match, else token F1 after
   dropping function words.
-- date: exact at the gold precision (a finer prediction inside the gold period counts);
-  0.5 for one day off at day precision or for a coarser period that contains the gold date.
+- date: one fact, one field. Both resolved: exact at the gold precision (a finer
+  prediction inside the gold period counts); 0.5 for one day off at day precision or for
+  a coarser period that contains the gold date. Otherwise the phrases as written are
+  compared as text ("on Tuesday" ~ "Tuesday").
 - deaths: the predicted `best` equal to gold `best` is full credit; inside the gold
   low-high range (high None = open-ended) is `PARTIAL`.
 - count (injured): exact.
 
-A field "counts" on a side when its getter returns non-None: for dates that means a
-resolved value, for deaths a `best` figure.
+A field "counts" on a side when its getter returns non-None: for dates a resolved value
+or a phrase, for deaths a `best` figure.
 """
 
 from __future__ import annotations
@@ -111,8 +113,11 @@ _RANK = {DatePrecision.DAY: 0, DatePrecision.WEEK: 1, DatePrecision.MONTH: 2, Da
 
 
 def date_credit(gold: EventDate, pred: EventDate, aliases: AliasTable) -> float:
-    """Both dates are resolved (the getter guarantees it)."""
-    assert gold.value and gold.precision and pred.value and pred.precision
+    """Resolved dates by value; otherwise the phrases by the text rule."""
+    if not (gold.value and gold.precision and pred.value and pred.precision):
+        if gold.text and pred.text:
+            return text_credit(gold.text, pred.text, aliases)
+        return 0.0
     if _RANK[pred.precision] <= _RANK[gold.precision]:
         if period_start(pred.value, gold.precision) == period_start(gold.value, gold.precision):
             return 1.0
@@ -134,8 +139,8 @@ def deaths_credit(gold: Deaths, pred: Deaths, aliases: AliasTable) -> float:
     return casualty_credit(gold.best, gold.low, gold.high, pred.best)
 
 
-def _resolved(date: EventDate) -> EventDate | None:
-    return date if date.value is not None else None
+def _stated(date: EventDate) -> EventDate | None:
+    return date if date.value is not None or date.text else None
 
 
 def _with_best(deaths: Deaths) -> Deaths | None:
@@ -160,8 +165,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("place", lambda e: e.location.place, name_credit),
     FieldSpec("admin1", lambda e: e.location.admin1, name_credit),
     FieldSpec("country", lambda e: e.location.country, name_credit),
-    FieldSpec("date", lambda e: _resolved(e.date), date_credit),
-    FieldSpec("date_text", lambda e: e.date.text, text_credit),
+    FieldSpec("date", lambda e: _stated(e.date), date_credit),
     FieldSpec("deaths", lambda e: _with_best(e.deaths), deaths_credit),
     FieldSpec("injured", lambda e: e.injured, enum_credit),
     FieldSpec("reported_by", lambda e: e.reported_by, text_credit),

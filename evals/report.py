@@ -25,6 +25,11 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def _num(value: float | None) -> str:
+    """A score, or "n/a" for a field neither side states (no score, not a perfect one)."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _prf_cell(d: dict[str, Any]) -> str:
     return f"{d['f1']:.3f} (P {d['precision']:.3f} / R {d['recall']:.3f})"
 
@@ -43,6 +48,12 @@ def _headline(report: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "evidence quotes found in the article",
             f"{grounding['found']}/{grounding['total']} ({_pct(report['grounding_rate'])})",
+        ),
+        ("evidence overlap with gold, characters", _prf_cell(report["tallies"]["evidence_chars"])),
+        *(
+            [("text fields at their offsets (span grounding)", _pct(spans["value"]))]
+            if (spans := report["metrics"].get("span_grounding"))
+            else []
         ),
     ]
 
@@ -70,7 +81,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for name, f in report["fields"].items():
         lines.append(
-            f"| {name} | {f['precision']:.3f} | {f['recall']:.3f} | {f['f1']:.3f} "
+            f"| {name} | {_num(f['precision'])} | {_num(f['recall'])} | {_num(f['f1'])} "
             f"| {f['credit']:.2f} | {f['pred']} | {f['gold']} |"
         )
     lines += [
@@ -197,7 +208,7 @@ def render_html(report: dict[str, Any]) -> str:
     fields = [
         {
             "name": name,
-            **{k: f"{f[k]:.3f}" for k in ("precision", "recall", "f1")},
+            **{k: _num(f[k]) for k in ("precision", "recall", "f1")},
             "credit": f"{f['credit']:.2f}",
             "pred": f["pred"],
             "gold": f["gold"],

@@ -20,7 +20,16 @@ Field precision / recall / F1
     event of every article is the headline `field_f1`; `event_f1` is all-event detection F1.
 
 A ratio whose denominator is 0 is 1.0 when the other side is empty too (nothing to find,
-nothing claimed) and 0.0 otherwise; F1 is 0 when precision + recall is 0.
+nothing claimed) and 0.0 otherwise; F1 is 0 when precision + recall is 0. A field that
+neither side states anywhere in the run has no score at all (None), not 1.0.
+
+Evidence overlap
+    Characters of the article cited as evidence by a matched gold and predicted event,
+    against all characters cited by predicted (precision) and gold (recall) events.
+
+The report also carries the generic shape every gold set shares (`evals.tally`):
+per-document `Tally`s, their sums, and the headline metrics computed from them, which
+is what `evals compare` bootstraps.
 
 "All fields right" is the share of matched gold events whose every counted field earned
 full credit. The grounding rate is the share of predicted evidence quotes that are really
@@ -35,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from evals.align import MATCH_THRESHOLD, align
+from evals.align import MATCH_THRESHOLD, align, evidence_overlap
+from evals.external import MetricSpec, metric_values
 from evals.fields import FIELD_NAMES, FIELDS, PARTIAL, AliasTable, field_credit, load_aliases
+from evals.tally import Tally, sum_by_name
 from schemas.events import ArticleEvents, Event
 from schemas.vocab import MatchKind, Prominence
 
@@ -112,6 +123,9 @@ def score_article(
             for spec in FIELDS:
                 fields[spec.name][side] += int(spec.get(events[i]) is not None)
     found, total = _evidence_found(predicted, text)
+    overlap = sum(
+        evidence_overlap(gold.events[gi], predicted.events[pi]) for gi, pi, _ in alignment.pairs
+    )
     all_right = sum(all(c is None or c == 1.0 for c in p["credits"].values()) for p in pairs)
     return {
         "id": gold.id,
@@ -134,9 +148,52 @@ def score_article(
         "unmatched_pred": alignment.unmatched_pred,
         "all_right": all_right,
         "evidence": {"found": found, "total": total},
+        "evidence_chars": {
+            "overlap": overlap,
+            "pred": _cited(predicted.events),
+            "gold": _cited(gold.events),
+        },
         "gold_labels": [event_label(e) for e in gold.events],
         "pred_labels": [event_label(e) for e in predicted.events],
     }
+
+
+def _cited(events: list[Event]) -> int:
+    return sum(
+        len(
+            {
+                i
+                for ev in e.evidence
+                if ev.start is not None and ev.end is not None
+                for i in range(ev.start, ev.end)
+            }
+        )
+        for e in events
+    )
+
+
+def tallies(article: dict[str, Any]) -> dict[str, Tally]:
+    """One article's counts as the named tallies every gold set reports."""
+    det, chars = article["detection"], article["evidence_chars"]
+    out = {
+        "events": Tally.of(det["all"]["matched"], det["all"]["pred"], det["all"]["gold"]),
+        "events_main": Tally.of(det["main"]["matched"], det["main"]["pred"], det["main"]["gold"]),
+        "evidence_chars": Tally.of(chars["overlap"], chars["pred"], chars["gold"]),
+    }
+    fields = {
+        f"field:{name}": Tally.of(f["credit"], f["pred"], f["gold"])
+        for name, f in article["fields"].items()
+    }
+    return {**out, "fields": sum(fields.values(), Tally()), **fields}
+
+
+METRICS = (
+    MetricSpec("event_f1", "events", "f1", gate=True),
+    MetricSpec("field_f1", "fields", "f1", gate=True),
+    MetricSpec("main_event_f1", "events_main", "f1"),
+    MetricSpec("evidence_overlap_f1", "evidence_chars", "f1"),
+    *(MetricSpec(f"{name}_f1", f"field:{name}", "f1") for name in FIELD_NAMES),
+)
 
 
 def _detection(articles: list[dict[str, Any]], kind: str) -> dict[str, float]:
@@ -150,7 +207,10 @@ def summarise(articles: list[dict[str, Any]]) -> dict[str, Any]:
     per_field = {}
     for name in FIELD_NAMES:
         tally = {k: sum(a["fields"][name][k] for a in articles) for k in ("credit", "pred", "gold")}
-        per_field[name] = {**tally, **prf(tally["credit"], tally["pred"], tally["gold"])}
+        scores: dict[str, float | None] = dict(prf(tally["credit"], tally["pred"], tally["gold"]))
+        if tally["pred"] == 0 and tally["gold"] == 0:  # stated by neither side: no score
+            scores = dict.fromkeys(scores)
+        per_field[name] = {**tally, **scores}
     micro = {k: sum(f[k] for f in per_field.values()) for k in ("credit", "pred", "gold")}
     micro |= prf(micro["credit"], micro["pred"], micro["gold"])
     events_all = _detection(articles, "all")
@@ -194,8 +254,16 @@ def score_run(
         scores["event"] = one["event_detection"]["all"]
         scores["field"] = one["field_micro"]
         articles[article_id] = scores
+    per_doc = {i: tallies(a) for i, a in articles.items()}
+    sums = sum_by_name(per_doc.values())
     return {
+        "set": "seeds",
         **summarise(list(articles.values())),
+        "metrics": metric_values(METRICS, sums),
+        "tallies": {k: t.to_dict() for k, t in sums.items()},
+        "documents": {
+            i: {"tallies": {k: t.to_dict() for k, t in doc.items()}} for i, doc in per_doc.items()
+        },
         "articles": articles,
         "missing_predictions": missing,
         "settings": {"match_threshold": MATCH_THRESHOLD, "partial_credit": PARTIAL},

@@ -2,12 +2,13 @@
 
 Gold has two events:
 - STRIKE (main): US air strike on Kataib Hezbollah in Musayib, Tuesday 2024-02-06,
-  two killed. 11 fields are stated: sub_event_type, attacker, target, victims, place,
-  country, date, date_text, deaths, certainty, prominence.
+  two killed. 10 fields are stated: sub_event_type, attacker, target, victims, place,
+  country, date, deaths, certainty, prominence.
 - ROCKETS (background): rockets at Ain al-Asad Air Base, Thursday 2024-02-01, nobody hurt
-  (deaths 0 and injured 0 are stated figures). 11 fields: sub_event_type, target, weapon,
-  place, country, date, date_text, deaths, injured, certainty, prominence.
-So a perfect prediction earns 22 credits out of 22 stated gold fields.
+  (deaths 0 and injured 0 are stated figures). 10 fields: sub_event_type, target, weapon,
+  place, country, date, deaths, injured, certainty, prominence.
+So a perfect prediction earns 20 credits out of 20 stated gold fields. (The date is one
+fact: its resolved value, or its phrase when either side has none.)
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ def test_identical_output_scores_one_everywhere() -> None:
     assert report["field_f1"] == 1.0
     assert report["event_detection"]["main"]["f1"] == 1.0
     assert report["field_micro"] == {
-        "credit": 22.0,
-        "pred": 22,
-        "gold": 22,
+        "credit": 20.0,
+        "pred": 20,
+        "gold": 20,
         "precision": 1.0,
         "recall": 1.0,
         "f1": 1.0,
@@ -130,9 +131,9 @@ def test_a_missing_event_costs_recall_only() -> None:
         "recall": 0.5,
         "f1": pytest.approx(2 / 3),
     }
-    # The 11 stated fields of the missed ROCKETS event count against recall.
-    assert report["field_micro"]["credit"] == 11.0
-    assert report["field_micro"]["gold"] == 22
+    # The 10 stated fields of the missed ROCKETS event count against recall.
+    assert report["field_micro"]["credit"] == 10.0
+    assert report["field_micro"]["gold"] == 20
     assert report["field_f1"] == pytest.approx(2 / 3)
     # The main event was found, so main-event detection is perfect.
     assert report["event_detection"]["main"]["f1"] == 1.0
@@ -152,11 +153,11 @@ def test_an_extra_event_costs_precision_only() -> None:
     assert report["event_detection"]["all"]["recall"] == 1.0
     assert report["event_f1"] == pytest.approx(0.8)
     # extra states 7 fields (sub-type, attacker, place, country, date words, certainty,
-    # prominence): 22 credits over 29 predicted values, 22 gold values.
-    assert report["field_micro"]["pred"] == 29
-    assert report["field_micro"]["precision"] == pytest.approx(22 / 29)
+    # prominence): 20 credits over 27 predicted values, 20 gold values.
+    assert report["field_micro"]["pred"] == 27
+    assert report["field_micro"]["precision"] == pytest.approx(20 / 27)
     assert report["field_micro"]["recall"] == 1.0
-    assert report["field_f1"] == pytest.approx(44 / 51)
+    assert report["field_f1"] == pytest.approx(40 / 47)
     assert report["articles"]["a1"]["unmatched_pred"] == [2]
 
 
@@ -171,7 +172,7 @@ def test_swapped_attacker_and_target_still_matches_but_loses_both_fields() -> No
     assert pair["credits"]["target"] == 0.0
     assert report["fields"]["attacker"]["f1"] == 0.0
     assert report["fields"]["target"]["f1"] == pytest.approx(0.5)  # ROCKETS' target is right
-    assert report["field_f1"] == pytest.approx(20 / 22)
+    assert report["field_f1"] == pytest.approx(18 / 20)
     assert report["all_fields_right"] == {"share": 0.5, "events": 1, "matched": 2}
 
 
@@ -180,7 +181,7 @@ def test_a_date_one_day_off_earns_half_credit() -> None:
     report = run(off, ROCKETS)
     assert report["articles"]["a1"]["pairs"][0]["credits"]["date"] == 0.5
     assert report["fields"]["date"]["f1"] == 0.75
-    assert report["field_f1"] == pytest.approx(21.5 / 22)
+    assert report["field_f1"] == pytest.approx(19.5 / 20)
 
 
 def test_null_casualties_against_a_stated_zero_is_an_error_not_a_match() -> None:
@@ -197,7 +198,7 @@ def test_null_casualties_against_a_stated_zero_is_an_error_not_a_match() -> None
     }
     assert report["fields"]["injured"]["recall"] == 0.0
     assert report["field_micro"]["precision"] == 1.0
-    assert report["field_micro"]["recall"] == pytest.approx(20 / 22)
+    assert report["field_micro"]["recall"] == pytest.approx(18 / 20)
 
 
 def test_a_zero_where_the_article_states_no_figure_costs_precision() -> None:
@@ -220,8 +221,9 @@ def test_null_against_null_is_neither_credit_nor_penalty() -> None:
     assert report["fields"]["injured"]["gold"] == 1
     assert report["fields"]["injured"]["pred"] == 1
     assert report["articles"]["a1"]["pairs"][0]["credits"]["injured"] is None
-    # admin1 is never stated: nothing to find and nothing claimed.
-    assert report["fields"]["admin1"]["f1"] == 1.0
+    # admin1 is never stated: nothing to find and nothing claimed, so no score at all.
+    assert report["fields"]["admin1"]["f1"] is None
+    assert report["fields"]["admin1"]["pred"] == report["fields"]["admin1"]["gold"] == 0
 
 
 def test_an_empty_prediction_scores_zero() -> None:
@@ -381,8 +383,8 @@ def test_compare_flags_a_worse_run_as_a_regression(tmp_path: Path) -> None:
     assert comparison.regression
     assert comparison.headline["field_f1"].delta == pytest.approx(2 / 3 - 1)
     assert comparison.reasons == [
-        "field_f1 fell by 0.333 (more than 0.02)",
-        "event_f1 fell by 0.333 (more than 0.02)",
+        "event_f1 got worse by 0.333 (more than 0.02)",
+        "field_f1 got worse by 0.333 (more than 0.02)",
     ]
     [diff] = comparison.articles
     assert diff.lost == [report_label(base, 1)]
@@ -395,14 +397,15 @@ def test_compare_finds_no_regression_against_the_same_report() -> None:
     comparison = compare_reports(report, report)
     assert not comparison.regression
     assert comparison.headline["event_f1"].delta == 0.0
-    assert (comparison.fields["date"].ci_low, comparison.fields["date"].ci_high) == (0.0, 0.0)
+    date = comparison.fields["date_f1"]
+    assert (date.ci_low, date.ci_high) == (0.0, 0.0)
     assert comparison.articles[0].changed == []
 
 
 def test_compare_threshold_is_a_parameter() -> None:
     base = run(STRIKE, ROCKETS)
     off = run(STRIKE.model_copy(update={"date": day("2024-02-05", "on Tuesday")}), ROCKETS)
-    # field_f1 drops by 0.5 / 22 = 0.0227: beyond 0.02, within 0.05.
+    # field_f1 drops by 0.5 / 20 = 0.025: beyond 0.02, within 0.05.
     assert compare_reports(base, off).regression
     assert not compare_reports(base, off, threshold=0.05).regression
     [change] = compare_reports(base, off).articles[0].changed
