@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import ClassVar
 
 import diskcache
 import httpx
@@ -55,24 +56,31 @@ class LLGuidanceTransport(httpx.HTTPTransport):
     on 2 cores, every output token saved is about 90 ms.
     """
 
+    JSON_OPTIONS: ClassVar[dict[str, object]] = {"whitespace_flexible": False}
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/chat/completions"):
-            body = json.loads(request.content)
-            schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
-            if schema is not None:
-                del body["response_format"]
-                compact = {"x-guidance": {"whitespace_flexible": False}, **schema}
-                body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(compact)
-                content = json.dumps(body).encode()
-                headers = {k: v for k, v in request.headers.items() if k != "content-length"}
-                request = httpx.Request(
-                    request.method,
-                    request.url,
-                    headers=headers,
-                    content=content,
-                    extensions=request.extensions,
-                )
-        return super().handle_request(request)
+        return super().handle_request(self.rewrite(request))
+
+    @classmethod
+    def rewrite(cls, request: httpx.Request) -> httpx.Request:
+        """The same request with its JSON schema moved into an LLGuidance grammar."""
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+            return request
+        body = json.loads(request.content)
+        schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        if schema is None:
+            return request
+        del body["response_format"]
+        options = {"x-guidance": cls.JSON_OPTIONS, **schema}
+        body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(options)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        return httpx.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=json.dumps(body).encode(),
+            extensions=request.extensions,
+        )
 
 
 class EmbeddedServer:
