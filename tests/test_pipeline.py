@@ -8,12 +8,13 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from schemas.events import Deaths, Event, Evidence, Location
 from schemas.vocab import Certainty, SubEventType
 from service.backends import LLGuidanceTransport
 from service.pipeline.clean import visible_sentences, windows
 from service.pipeline.derive import build_event, sub_event_type
-from service.pipeline.detect import detect_model
 from service.pipeline.fill import Filled, fill_model, numbers, phrases
+from service.pipeline.merge import merge_events
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
 from service.sentences import split_sentences
@@ -54,15 +55,6 @@ def test_long_articles_are_read_in_windows_of_whole_sentences() -> None:
     parts = windows(shown, 100)
     assert [len(p) for p in parts] == [2, 2, 2, 2, 2]
     assert [s for p in parts for s in p] == shown
-
-
-def test_detect_allows_only_the_numbers_of_shown_sentences() -> None:
-    model = detect_model([1, 2, 5])
-    assert model.model_validate({"events": [[1, 5], [2]]})
-    with pytest.raises(ValidationError):
-        model.model_validate({"events": [[3]]})
-    schema = json.dumps(model.model_json_schema())
-    assert '"enum": [1, 2, 5]' in schema
 
 
 def _event(text: str, start: int = 0) -> list[Numbered]:
@@ -182,3 +174,51 @@ def test_llguidance_transport_sends_the_schema_as_a_compact_grammar() -> None:
     assert grammar_schema["x-guidance"] == LLGuidanceTransport.JSON_OPTIONS
     other = httpx.Request("GET", "http://127.0.0.1/v1/models")
     assert LLGuidanceTransport.rewrite(other) is other
+
+
+def _attack(start: int, **fields: object) -> Event:
+    quote = "x" * 10
+    return Event(
+        event_type=SubEventType.AIR_DRONE_STRIKE.event_type,
+        sub_event_type=SubEventType.AIR_DRONE_STRIKE,
+        evidence=[Evidence(quote=quote, start=start, end=start + 10)],
+        grounded=True,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_sentences_about_one_attack_merge_on_agreeing_fields_with_all_evidence() -> None:
+    lede = _attack(0, attacker="US forces", location=Location(place="Jurf al-Sakhar"))
+    detail = _attack(
+        50, attacker="US", target="Kataib Hezbollah", location=Location(place="Jurf al-Sakhar")
+    )
+    [merged] = merge_events([lede, detail])
+    assert [e.start for e in merged.evidence] == [0, 50]
+    assert merged.target == "Kataib Hezbollah"  # a gap filled from the later sentence
+
+
+def test_shared_nulls_or_one_agreeing_field_never_merge_and_conflicts_keep_apart() -> None:
+    bare = [_attack(0), _attack(50)]
+    assert len(merge_events(bare)) == 2
+    one = [_attack(0, attacker="IS"), _attack(50, attacker="IS")]
+    assert len(merge_events(one)) == 2
+    tolls = [
+        _attack(
+            0,
+            attacker="IS",
+            location=Location(place="Kabul"),
+            deaths=Deaths(best=40, low=40, high=40),
+        ),
+        _attack(
+            50,
+            attacker="IS",
+            location=Location(place="Kabul"),
+            deaths=Deaths(best=3, low=3, high=3),
+        ),
+    ]
+    assert len(merge_events(tolls)) == 2
+    places = [
+        _attack(0, attacker="IS", target="police", location=Location(place="Kabul")),
+        _attack(50, attacker="IS", target="police", location=Location(place="Herat")),
+    ]
+    assert len(merge_events(places)) == 2

@@ -4,12 +4,14 @@ Stages, in order (one module each):
 
 1. `clean`   - split into sentences (pysbd), hide repeated captions, credits and menus,
                number the rest; long articles are read in windows.
-2. `detect`  - one model call per window: which sentences report attacks, one list of
-               sentence numbers per attack (only existing numbers are allowed).
-3. `fill`    - one model call per attack: its fields, each constrained to a phrase of
-               its own sentences or a number they state.
+2. `detect`  - one model call per window: a yes/no per sentence, "does it report an
+               attack?" (the grammar writes every sentence number; the model one word).
+3. `fill`    - one model call per attack sentence: its fields, each constrained to a
+               phrase of that sentence or a number it states.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, sub-event type
                from the weapon, dates, UCDP deaths.
+5. `merge`   - code: sentences about one attack become one event (agreeing fields, no
+               conflict; shared nulls are not evidence).
 
 Every call of one window shares the system message and the numbered article as its
 prefix, so llama.cpp computes the article once and each later question costs only its
@@ -25,8 +27,11 @@ from service.pipeline.clean import visible_sentences, windows
 from service.pipeline.derive import build_event
 from service.pipeline.detect import detect
 from service.pipeline.fill import fill
+from service.pipeline.merge import merge_events
 from service.pipeline.types import Ask
 from service.templates import PromptTemplate
+
+MAX_ATTACK_SENTENCES = 12  # per window: each costs one fill call (about 7 s on 2 cores)
 
 
 def extract_events(
@@ -43,7 +48,7 @@ def extract_events(
     if len(parts) > 1:
         warnings.append(f"long article: read in {len(parts)} windows of sentences")
     for shown in parts:
-        for group in detect(ask, template, shown):
-            filled = fill(ask, template, shown, group)
-            events.append(build_event(filled, group, article, reference))
-    return events, warnings
+        for sentence in detect(ask, template, shown)[:MAX_ATTACK_SENTENCES]:
+            filled = fill(ask, template, shown, [sentence])
+            events.append(build_event(filled, [sentence], article, reference))
+    return merge_events(events), warnings
