@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict
 from service.pipeline.types import Ask, Numbered
 from service.templates import PromptTemplate
 
-
 VIOLENCE = re.compile(
     r"\b(?:attack|strike|struck|bomb|blast|explo|detonat|shell|rocket|missile|mortar|drone|"
     r"grenade|ied\b|shot|shoot|gunfire|gunm[ae]n|fire[ds]? (?:on|at)|opened fire|kill|dead|"
