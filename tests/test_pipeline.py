@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from schemas.events import Deaths, Event, Evidence, Location
 from schemas.vocab import Certainty, SubEventType
 from service.backends import LLGuidanceTransport
+from service.pipeline import adjacent
 from service.pipeline.clean import visible_sentences, windows
 from service.pipeline.derive import build_event, sub_event_type
 from service.pipeline.fill import Filled, fill_model, numbers, phrases
@@ -222,3 +223,9 @@ def test_shared_nulls_or_one_agreeing_field_never_merge_and_conflicts_keep_apart
         _attack(50, attacker="IS", target="police", location=Location(place="Herat")),
     ]
     assert len(merge_events(places)) == 2
+
+
+def test_adjacent_attack_sentences_are_read_together_in_runs_of_at_most_three() -> None:
+    found = [Numbered(n, n * 10, n * 10 + 5, "x") for n in (2, 3, 4, 5, 9, 11, 12)]
+    runs = [[s.number for s in group] for group in adjacent(found)]
+    assert runs == [[2, 3, 4], [5], [9], [11, 12]]

@@ -6,8 +6,9 @@ Stages, in order (one module each):
                number the rest; long articles are read in windows.
 2. `detect`  - one model call per window: a yes/no per sentence, "does it report an
                attack?" (the grammar writes every sentence number; the model one word).
-3. `fill`    - one model call per attack sentence: its fields, each constrained to a
-               phrase of that sentence or a number it states.
+3. `fill`    - one model call per run of adjacent attack sentences (at most three):
+               its fields, each constrained to a phrase of those sentences or a
+               number they state.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, sub-event type
                from the weapon, dates, UCDP deaths.
 5. `merge`   - code: sentences about one attack become one event (agreeing fields, no
@@ -28,10 +29,10 @@ from service.pipeline.derive import build_event
 from service.pipeline.detect import detect
 from service.pipeline.fill import fill
 from service.pipeline.merge import merge_events
-from service.pipeline.types import Ask
+from service.pipeline.types import Ask, Numbered
 from service.templates import PromptTemplate
 
-MAX_ATTACK_SENTENCES = 12  # per window: each costs one fill call (about 7 s on 2 cores)
+MAX_GROUPS = 10  # per window: each costs one fill call (about 7 s on 2 cores)
 
 
 def extract_events(
@@ -48,7 +49,23 @@ def extract_events(
     if len(parts) > 1:
         warnings.append(f"long article: read in {len(parts)} windows of sentences")
     for shown in parts:
-        for sentence in detect(ask, template, shown)[:MAX_ATTACK_SENTENCES]:
-            filled = fill(ask, template, shown, [sentence])
-            events.append(build_event(filled, [sentence], article, reference))
+        for group in adjacent(detect(ask, template, shown))[:MAX_GROUPS]:
+            filled = fill(ask, template, shown, group)
+            events.append(build_event(filled, group, article, reference))
     return merge_events(events), warnings
+
+
+def adjacent(sentences: list[Numbered], most: int = 3) -> list[list[Numbered]]:
+    """Runs of consecutive sentence numbers, at most `most` long.
+
+    News tells one attack in neighbouring sentences; reading them together costs one
+    fill instead of several. Runs that still describe one attack are merged later.
+    """
+    groups: list[list[Numbered]] = []
+    for sentence in sentences:
+        last = groups[-1] if groups else None
+        if last and last[-1].number + 1 == sentence.number and len(last) < most:
+            last.append(sentence)
+        else:
+            groups.append([sentence])
+    return groups
