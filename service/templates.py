@@ -22,6 +22,7 @@ _REF = re.compile(r"^(?P<name>[a-z0-9_]+)@(?P<version>v[0-9]+[a-z0-9_.-]*)$")
 _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
+_ENV.filters["fence"] = lambda text: fence(text)  # staged templates fence every sentence
 
 
 # A worked example goes in its own turn: small models copy examples less from there.
