@@ -1,0 +1,184 @@
+"""The link score of a pair of mentions: summed log-odds weights, and the hard conflicts.
+
+Each field both reports state adds a weight for agreeing or against disagreeing (in
+the spirit of Fellegi-Sunter match weights, set by hand and listed in docs/linking.md);
+a field either report leaves empty adds nothing, so a weak record with nulls is neither
+helped nor hurt by what it does not say. A pair links at `THRESHOLD` or more.
+
+Hard conflicts never link, whatever the score: two events of one article (the
+guidelines already merge mentions within an article), different countries, periods
+that do not overlap, and weekdays more than a day apart.
+
+Context (collective linking): two articles that already share `STRONG` links report the
+same news, so each such other link adds `W_CONTEXT`; between articles sharing two, an
+unresolved "on Tuesday" means the same Tuesday (`W_SAME_WEEKDAY_IN_CONTEXT`). Two main
+reports in articles published within `CLOSE_DAYS` of each other get `W_PUBLISHED_CLOSE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from service import geo
+from service.link.mentions import NULL, Mentions
+
+THRESHOLD = 3.0
+STRONG = 3.5
+
+W_SUB_SAME, W_SUB_DIFF = 0.5, -1.0
+W_ATTACKER_SAME, W_ATTACKER_CLOSE, W_ATTACKER_DIFF = 1.0, 0.5, -1.5
+W_TARGET_SAME, W_TARGET_DIFF, W_TARGET_DIFF_LISTED = 1.0, -0.5, -1.5
+W_PLACE_SAME, W_PLACE_SAME_BIG_CITY, W_PLACE_DIFF = 2.5, 1.5, -2.0
+W_WEAPON_SAME, W_WEAPON_DIFF = 0.5, -0.5
+W_DAY_SAME, W_DAY_NEXT = 2.0, 1.0
+W_WEEKDAY_SAME, W_WEEKDAY_NEXT, W_SAME_WEEKDAY_IN_CONTEXT = 0.5, -0.5, 2.0
+W_PUBLISHED_CLOSE, CLOSE_DAYS = 1.0, 2
+W_DEATHS_DIFF, W_DEATHS_OVERLAP = -1.0, 0.25
+W_EVIDENCE, EVIDENCE_BASE = 5.0, 0.2
+W_CONTEXT, MAX_CONTEXT = 1.0, 2
+FUZZY_NAME = 80  # rapidfuzz token-sort ratio: a spelling variant, not another actor
+
+
+def deaths_weight(best: np.ndarray) -> np.ndarray:
+    """Agreeing on a figure: 0 and 1 are common, a larger equal count rarely is chance."""
+    return np.select([best == 0, best == 1, best < 5], [0.25, 0.5, 1.0], 1.5)
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: np.ndarray
+    conflict: np.ndarray
+    evidence: np.ndarray  # cosine of the evidence vectors, for the record
+
+
+def _pairwise(ids_a: np.ndarray, ids_b: np.ndarray, test: Callable[[int, int], bool]) -> np.ndarray:
+    """A Python test over the distinct id pairs only (names repeat a lot)."""
+    out = np.zeros(len(ids_a), dtype=bool)
+    if len(ids_a):
+        pairs, inverse = np.unique(np.stack([ids_a, ids_b], 1), axis=0, return_inverse=True)
+        out = np.array([test(int(a), int(b)) for a, b in pairs], dtype=bool)[inverse.ravel()]
+    return out
+
+
+def cosine(m: Mentions, i: np.ndarray, j: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    parts = [
+        np.asarray(m.vectors[i[s : s + chunk]].multiply(m.vectors[j[s : s + chunk]]).sum(1))
+        for s in range(0, len(i), chunk)
+    ]
+    return np.concatenate(parts).ravel() if parts else np.empty(0)
+
+
+def conflicts(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pairs that must never be in one linked event."""
+    same_article = m.article[i] == m.article[j]
+    countries = (m.country[i] != NULL) & (m.country[j] != NULL) & (m.country[i] != m.country[j])
+    apart = (m.lo[i] > m.hi[j]) | (m.lo[j] > m.hi[i])
+    days = np.abs(m.weekday[i] - m.weekday[j])
+    both = (m.weekday[i] != NULL) & (m.weekday[j] != NULL)
+    weekdays = both & (np.minimum(days, 7 - days) > 1)
+    families = m.family[i] != m.family[j]
+    return same_article | countries | apart | weekdays | families
+
+
+def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None = None) -> Scored:
+    """Link score and conflict flag of each pair (i[k], j[k])."""
+    text = m.names.text
+    s = np.where(m.sub[i] == m.sub[j], W_SUB_SAME, W_SUB_DIFF)
+
+    a, b = m.attacker[i], m.attacker[j]
+    both = (a != NULL) & (b != NULL)
+    differ = both & (a != b)
+    close = np.zeros(len(i), dtype=bool)
+    close[differ] = _pairwise(
+        a[differ], b[differ], lambda x, y: fuzz.token_sort_ratio(text[x], text[y]) >= FUZZY_NAME
+    )
+    s += np.select(
+        [both & (a == b), close, differ], [W_ATTACKER_SAME, W_ATTACKER_CLOSE, W_ATTACKER_DIFF]
+    )
+
+    a, b = m.target[i], m.target[j]
+    both = (a != NULL) & (b != NULL)
+    listed = m.target_listed[i].astype(bool) & m.target_listed[j].astype(bool)
+    s += np.select(
+        [both & (a == b), both & listed, both], [W_TARGET_SAME, W_TARGET_DIFF_LISTED, W_TARGET_DIFF]
+    )
+
+    a, b = m.place[i], m.place[j]
+    both = (a != NULL) & (b != NULL)
+    differ = both & (a != b)
+    within = np.zeros(len(i), dtype=bool)
+    within[differ] = _pairwise(
+        a[differ],
+        b[differ],
+        lambda x, y: geo.words_within(text[x], text[y]) or geo.words_within(text[y], text[x]),
+    )
+    big = m.place_big[i].astype(bool)
+    same_place = np.where(big, W_PLACE_SAME_BIG_CITY, W_PLACE_SAME)
+    s += np.select([both & (a == b), differ & ~within], [same_place, W_PLACE_DIFF])
+
+    a, b = m.weapon[i], m.weapon[j]
+    both = (a != NULL) & (b != NULL)
+    shared = np.zeros(len(i), dtype=bool)
+    shared[both] = _pairwise(
+        a[both], b[both], lambda x, y: bool(set(text[x].split()) & set(text[y].split()))
+    )
+    s += np.select([shared, both], [W_WEAPON_SAME, W_WEAPON_DIFF])
+
+    a, b = m.resolved_day[i], m.resolved_day[j]
+    both = (a != NULL) & (b != NULL)
+    s += np.select([both & (a == b), both & (np.abs(a - b) == 1)], [W_DAY_SAME, W_DAY_NEXT])
+    shared_news = np.zeros(len(i), dtype=bool) if context is None else context >= 2
+    weekdays = ~both & (m.weekday[i] != NULL) & (m.weekday[j] != NULL)
+    same_weekday = weekdays & (m.weekday[i] == m.weekday[j])
+    unresolved = (a == NULL) & (b == NULL)
+    s += np.select(
+        [same_weekday & unresolved & shared_news, same_weekday, weekdays],
+        [W_SAME_WEEKDAY_IN_CONTEXT, W_WEEKDAY_SAME, W_WEEKDAY_NEXT],
+    )
+    a, b = m.published_day[i], m.published_day[j]
+    close = m.main[i].astype(bool) & m.main[j].astype(bool) & (a != NULL) & (b != NULL)
+    s += np.where(close & (np.abs(a - b) <= CLOSE_DAYS), W_PUBLISHED_CLOSE, 0.0)
+
+    lo_a, lo_b = m.d_low[i], m.d_low[j]
+    best_a, best_b = m.d_best[i], m.d_best[j]
+    both = (best_a != NULL) & (best_b != NULL)
+    overlap = both & (lo_a <= m.d_high[j]) & (lo_b <= m.d_high[i])
+    s += np.select(
+        [overlap & (best_a == best_b), overlap, both],
+        [deaths_weight(best_a), W_DEATHS_OVERLAP, W_DEATHS_DIFF],
+    )
+
+    evidence = cosine(m, i, j)
+    s += W_EVIDENCE * (evidence - EVIDENCE_BASE)
+    if context is not None:
+        s += W_CONTEXT * np.minimum(context, MAX_CONTEXT)
+    return Scored(s, conflicts(m, i, j), evidence)
+
+
+def with_context(m: Mentions, i: np.ndarray, j: np.ndarray) -> Scored:
+    """Score twice: the first pass finds strong links, which give the second its context."""
+    first = score(m, i, j)
+    return score(m, i, j, context_counts(m, i, j, first, i, j))
+
+
+def context_counts(
+    m: Mentions, i: np.ndarray, j: np.ndarray, scored: Scored, qi: np.ndarray, qj: np.ndarray
+) -> np.ndarray:
+    """For each query pair, the strong links between its two articles other than itself."""
+    strong = (scored.score >= STRONG) & ~scored.conflict
+    n = int(m.article.max()) + 1 if len(m) else 1
+
+    def key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ax, ay = m.article[x], m.article[y]
+        return np.minimum(ax, ay) * n + np.maximum(ax, ay)
+
+    keys, counts = np.unique(key(i[strong], j[strong]), return_counts=True)
+    query = key(qi, qj)
+    pos = np.clip(np.searchsorted(keys, query), 0, max(len(keys) - 1, 0))
+    found = counts[pos] * (keys[pos] == query) if len(keys) else np.zeros(len(qi), np.int64)
+    mine = np.isin(qi * len(m) + qj, (i * len(m) + j)[strong])
+    return found - mine
