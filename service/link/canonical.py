@@ -12,12 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-from evals.fields import load_aliases
 from schemas.events import Deaths, Event, EventDate, Location
 from schemas.linked import Coordinates, InferredDate, LinkDecision, LinkedEvent, SourceReport
 from schemas.vocab import Certainty, DatePrecision, Prominence
 from service import geo
-from service.aliases import display
+from service.aliases import canonical, display
 from service.link.mentions import Mentions, is_unidentified
 
 T = TypeVar("T")
@@ -32,16 +31,20 @@ _CERTAINTY_RANK = {Certainty.CONFIRMED: 0, Certainty.CLAIMED: 1, Certainty.UNCLE
 
 def _vote(values: Sequence[T | None], key: Callable[[T], Hashable] = lambda v: v) -> T | None:
     """The value most sources give (nulls abstain); ties go to the earliest source."""
-    given = [v for v in values if v is not None]
-    if not given:
+    counts: Counter[Hashable] = Counter()
+    first: dict[Hashable, T] = {}
+    for value in values:
+        if value is not None:
+            k = key(value)
+            counts[k] += 1
+            first.setdefault(k, value)
+    if not counts:
         return None
-    counts = Counter(key(v) for v in given)
-    return max(given, key=lambda v: (counts[key(v)], -given.index(v)))
+    return first[max(counts, key=counts.__getitem__)]  # max keeps the first of equal counts
 
 
 def _name(values: Sequence[str | None], *, actor: bool = False) -> str | None:
     """The canonical name most sources use, written as the alias table writes it."""
-    canonical = load_aliases().canonical
     named = [v for v in values if v and not (actor and is_unidentified(canonical(v)))]
     chosen = _vote(named or list(values), canonical)
     return None if chosen is None else display().get(canonical(chosen), chosen)
@@ -52,7 +55,6 @@ def _place(events: Sequence[Event]) -> str | None:
     places = [e.location.place for e in events if e.location.place]
     if not places:
         return None
-    canonical = load_aliases().canonical
     country = _name([e.location.country for e in events])
     counts = Counter(canonical(p) for p in places)
 

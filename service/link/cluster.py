@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from service.link.candidates import Candidates
 from service.link.mentions import Mentions
-from service.link.score import THRESHOLD, Scored, context_counts, score
+from service.link.score import THRESHOLD, Context, score
 
 CONFLICT_DISTANCE = 1e6
 CUT = 0.5  # distance 1 - probability: cut where the probability falls below 0.5
@@ -34,9 +34,9 @@ class Clusters:
     split: int  # components re-clustered because they held a conflict
 
 
-def _distances(scored: Scored) -> np.ndarray:
-    probability = 1.0 / (1.0 + np.exp(-(scored.score - THRESHOLD)))
-    return np.where(scored.conflict, CONFLICT_DISTANCE, 1.0 - probability)
+def _distances(scores: np.ndarray, conflict: np.ndarray) -> np.ndarray:
+    probability = 1.0 / (1.0 + np.exp(-(scores - THRESHOLD)))
+    return np.where(conflict, CONFLICT_DISTANCE, 1.0 - probability)
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
@@ -48,28 +48,32 @@ def _groups(labels: np.ndarray) -> list[np.ndarray]:
 def cluster(m: Mentions, cands: Candidates) -> Clusters:
     """Clusters of mentions; singletons included, every mention in exactly one."""
     i, j = cands.i, cands.j
-    first = score(m, i, j)
-    final = score(m, i, j, context_counts(m, i, j, first, i, j))
+    context = Context(m, i, j, score(m, i, j))
+    final = score(m, i, j, context.counts(i, j))
     accepted = (final.score >= THRESHOLD) & ~final.conflict
     n = len(m)
     graph = sparse.csr_matrix(
         (np.ones(int(accepted.sum())), (i[accepted], j[accepted])), shape=(n, n)
     )
     _, labels = connected_components(graph, directed=False)
-    clusters: list[np.ndarray] = []
-    split = 0
-    for members in _groups(labels) if n else []:
-        if len(members) <= 2:
-            clusters.append(members)
-            continue
-        a, b = np.triu_indices(len(members), 1)
-        pi, pj = np.minimum(members[a], members[b]), np.maximum(members[a], members[b])
-        full = score(m, pi, pj, context_counts(m, i, j, first, pi, pj))
-        if not full.conflict.any():
+    groups = _groups(labels) if n else []
+    big = [g for g in groups if len(g) > 2]
+    clusters = [g for g in groups if len(g) <= 2]
+    # Every pair inside the bigger components, scored in one call.
+    triangles = [np.triu_indices(len(g), 1) for g in big]
+    pairs = [(g[a], g[b]) for g, (a, b) in zip(big, triangles, strict=True)]
+    pi = np.concatenate([a for a, _ in pairs]) if pairs else np.empty(0, np.int64)
+    pj = np.concatenate([b for _, b in pairs]) if pairs else np.empty(0, np.int64)
+    full = score(m, pi, pj, context.counts(pi, pj))
+    split, start = 0, 0
+    for members, (a, _) in zip(big, triangles, strict=True):
+        part = slice(start, start + len(a))
+        start += len(a)
+        if not full.conflict[part].any():
             clusters.append(members)
             continue
         split += 1
-        tree = linkage(_distances(full), method="average")
+        tree = linkage(_distances(full.score[part], full.conflict[part]), method="average")
         parts = fcluster(tree, t=CUT, criterion="distance")
         clusters += [members[parts == p] for p in np.unique(parts)]
     label = np.empty(n, dtype=np.int64)

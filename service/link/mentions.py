@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from evals.fields import load_aliases, normalise
+from evals.fields import normalise
 from schemas.events import ArticleEvents, Event
 from schemas.vocab import DatePrecision, EventType, Prominence
 from service import geo
-from service.aliases import spellings
+from service.aliases import canonical, spellings
 
 #: Event types that can describe one incident: a killing with no stated method is coded
 #: "Attack" (Violence against civilians) by one article and "Air/drone strike" by another.
@@ -112,7 +112,7 @@ class Names:
     def id(self, value: str | None, *, actor: bool = False) -> int:
         if not value:
             return NULL
-        key = load_aliases().canonical(value)
+        key = canonical(value)
         if not key or (actor and is_unidentified(key)):
             return NULL
         if key not in self.ids:
@@ -207,6 +207,8 @@ class Mentions:
     d_low: np.ndarray
     d_best: np.ndarray
     d_high: np.ndarray
+    lat: np.ndarray  # gazetteer coordinates of the place, NaN when it cannot be located
+    lon: np.ndarray
     vectors: sparse.csr_matrix
 
     def __len__(self) -> int:
@@ -218,6 +220,7 @@ def build(records: list[ArticleEvents]) -> Mentions:
     names = Names()
     listed = spellings().keys()
     refs, events, published, cols = [], [], [], defaultdict(list)
+    coords: list[tuple[float, float]] = []
     for number, record in enumerate(records):
         for index, event in enumerate(record.events):
             refs.append(Ref(record.id or "", index))
@@ -252,14 +255,19 @@ def build(records: list[ArticleEvents]) -> Mentions:
             }
             if deaths.best is None:
                 values["d_high"] = NULL
+            hit = geo.locate(event.location.place, event.location.country)
+            coords.append((hit.town.latitude, hit.town.longitude) if hit else (math.nan, math.nan))
             for key, value in values.items():
                 cols[key].append(value)
     arrays = {k: np.asarray(v, dtype=np.int64) for k, v in cols.items()}
+    lat, lon = np.asarray(coords, dtype=np.float64).reshape(-1, 2).T
     return Mentions(
         refs=refs,
         events=events,
         published=published,
         names=names,
+        lat=lat,
+        lon=lon,
         vectors=tfidf([_tokens(e) for e in events]),
         **arrays,
     )

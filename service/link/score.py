@@ -33,6 +33,7 @@ W_SUB_SAME, W_SUB_DIFF = 0.5, -1.0
 W_ATTACKER_SAME, W_ATTACKER_CLOSE, W_ATTACKER_DIFF = 1.0, 0.5, -1.5
 W_TARGET_SAME, W_TARGET_DIFF, W_TARGET_DIFF_LISTED = 1.0, -0.5, -1.5
 W_PLACE_SAME, W_PLACE_SAME_BIG_CITY, W_PLACE_DIFF = 2.5, 1.5, -2.0
+W_PLACE_NEAR, NEAR_KM, W_PLACE_FAR, FAR_KM = 0.5, 25.0, -4.0, 100.0
 W_WEAPON_SAME, W_WEAPON_DIFF = 0.5, -0.5
 W_DAY_SAME, W_DAY_NEXT = 2.0, 1.0
 W_WEEKDAY_SAME, W_WEEKDAY_NEXT, W_SAME_WEEKDAY_IN_CONTEXT = 0.5, -0.5, 2.0
@@ -48,6 +49,16 @@ def deaths_weight(best: np.ndarray) -> np.ndarray:
     return np.select([best == 0, best == 1, best < 5], [0.25, 0.5, 1.0], 1.5)
 
 
+def distance_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance (haversine); NaN where a place has no coordinates."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(h))
+
+
 @dataclass(frozen=True)
 class Scored:
     score: np.ndarray
@@ -57,11 +68,12 @@ class Scored:
 
 def _pairwise(ids_a: np.ndarray, ids_b: np.ndarray, test: Callable[[int, int], bool]) -> np.ndarray:
     """A Python test over the distinct id pairs only (names repeat a lot)."""
-    out = np.zeros(len(ids_a), dtype=bool)
-    if len(ids_a):
-        pairs, inverse = np.unique(np.stack([ids_a, ids_b], 1), axis=0, return_inverse=True)
-        out = np.array([test(int(a), int(b)) for a, b in pairs], dtype=bool)[inverse.ravel()]
-    return out
+    if not len(ids_a):
+        return np.zeros(0, dtype=bool)
+    width = int(max(ids_a.max(), ids_b.max())) + 1
+    codes, inverse = np.unique(ids_a * width + ids_b, return_inverse=True)
+    results = np.array([test(int(c // width), int(c % width)) for c in codes], dtype=bool)
+    return results[inverse]
 
 
 def cosine(m: Mentions, i: np.ndarray, j: np.ndarray, chunk: int = 200_000) -> np.ndarray:
@@ -118,7 +130,12 @@ def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None 
     )
     big = m.place_big[i].astype(bool)
     same_place = np.where(big, W_PLACE_SAME_BIG_CITY, W_PLACE_SAME)
-    s += np.select([both & (a == b), differ & ~within], [same_place, W_PLACE_DIFF])
+    km = distance_km(m.lat[i], m.lon[i], m.lat[j], m.lon[j])  # NaN compares False
+    other = differ & ~within
+    s += np.select(
+        [both & (a == b), other & (km <= NEAR_KM), other & (km > FAR_KM), other],
+        [same_place, W_PLACE_NEAR, W_PLACE_FAR, W_PLACE_DIFF],
+    )
 
     a, b = m.weapon[i], m.weapon[j]
     both = (a != NULL) & (b != NULL)
@@ -140,7 +157,8 @@ def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None 
         [W_SAME_WEEKDAY_IN_CONTEXT, W_WEEKDAY_SAME, W_WEEKDAY_NEXT],
     )
     a, b = m.published_day[i], m.published_day[j]
-    close = m.main[i].astype(bool) & m.main[j].astype(bool) & (a != NULL) & (b != NULL)
+    undated = (m.resolved_day[i] == NULL) | (m.resolved_day[j] == NULL)
+    close = m.main[i].astype(bool) & m.main[j].astype(bool) & (a != NULL) & (b != NULL) & undated
     s += np.where(close & (np.abs(a - b) <= CLOSE_DAYS), W_PUBLISHED_CLOSE, 0.0)
 
     lo_a, lo_b = m.d_low[i], m.d_low[j]
@@ -159,26 +177,27 @@ def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None 
     return Scored(s, conflicts(m, i, j), evidence)
 
 
-def with_context(m: Mentions, i: np.ndarray, j: np.ndarray) -> Scored:
-    """Score twice: the first pass finds strong links, which give the second its context."""
-    first = score(m, i, j)
-    return score(m, i, j, context_counts(m, i, j, first, i, j))
+class Context:
+    """Strong links per pair of articles, from a first pass over the candidate pairs."""
 
+    def __init__(self, m: Mentions, i: np.ndarray, j: np.ndarray, first: Scored) -> None:
+        strong = (first.score >= STRONG) & ~first.conflict
+        self._m = m
+        self._n = int(m.article.max()) + 1 if len(m) else 1
+        self._keys, self._counts = np.unique(self._key(i[strong], j[strong]), return_counts=True)
+        self._strong = np.sort(i[strong] * len(m) + j[strong])
 
-def context_counts(
-    m: Mentions, i: np.ndarray, j: np.ndarray, scored: Scored, qi: np.ndarray, qj: np.ndarray
-) -> np.ndarray:
-    """For each query pair, the strong links between its two articles other than itself."""
-    strong = (scored.score >= STRONG) & ~scored.conflict
-    n = int(m.article.max()) + 1 if len(m) else 1
+    def _key(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ax, ay = self._m.article[x], self._m.article[y]
+        return np.minimum(ax, ay) * self._n + np.maximum(ax, ay)
 
-    def key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        ax, ay = m.article[x], m.article[y]
-        return np.minimum(ax, ay) * n + np.maximum(ax, ay)
-
-    keys, counts = np.unique(key(i[strong], j[strong]), return_counts=True)
-    query = key(qi, qj)
-    pos = np.clip(np.searchsorted(keys, query), 0, max(len(keys) - 1, 0))
-    found = counts[pos] * (keys[pos] == query) if len(keys) else np.zeros(len(qi), np.int64)
-    mine = np.isin(qi * len(m) + qj, (i * len(m) + j)[strong])
-    return found - mine
+    def counts(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """For each pair (i < j), the strong links between its two articles other than itself."""
+        if not len(self._keys):
+            return np.zeros(len(i), dtype=np.int64)
+        query = self._key(i, j)
+        pos = np.minimum(np.searchsorted(self._keys, query), len(self._keys) - 1)
+        found = np.where(self._keys[pos] == query, self._counts[pos], 0)
+        code = i * len(self._m) + j
+        at = np.minimum(np.searchsorted(self._strong, code), len(self._strong) - 1)
+        return found - (self._strong[at] == code)
