@@ -43,14 +43,13 @@ class SourceReport(BaseModel):
 
 
 class LinkDecision(BaseModel):
-    """Why two reports were joined: the pair's link score, and what decided it."""
+    """Why two reports were joined: the pair's link score (docs/linking.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
     a: str = Field(description="'article#event_index'")
     b: str
     score: float = Field(description="Summed log-odds weights; linked at >= the threshold.")
-    decided_by: Literal["score", "model"] = "score"
 
 
 class Coordinates(BaseModel):

@@ -17,10 +17,13 @@ from evals.links import load_link_gold, score_links
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.linked import LinkedEvent
 from schemas.vocab import DatePrecision, Prominence, SubEventType
+from service.client import Client, ServiceError
 from service.export import ACLED_COLUMNS, write_acled_csv
+from service.http import create_app
 from service.link import LinkInputError, link_records, parse_records
 from service.link_report import render_html
 from tests.conftest import ROOT
+from tests.test_http import dead_endpoint, serving
 
 DAY = dt.date(2024, 3, 5)
 
@@ -303,3 +306,18 @@ def test_cli_bad_input_is_one_line_and_leaves_the_output_alone(tmp_path: Path) -
     ]
     assert out.read_text(encoding="utf-8") == "earlier run\n"
     assert set(tmp_path.iterdir()) == {out, records}  # no temporary file left behind
+
+
+def test_the_link_route_and_client_return_linked_events(tmp_path: Path) -> None:
+    records = list(load_link_gold().records.values())
+    with serving(create_app(dead_endpoint(tmp_path))) as url, Client(url) as client:
+        answer = client.link(records)
+        assert len(answer.events) == 13
+        assert answer.stats["comparisons"] == link_records(records).stats.comparisons
+        assert {tuple(e.articles) for e in answer.events if len(e.sources) > 1} == {
+            ("000_7142a26cd5ceeaa4", "002_7170401a18cb68b4"),
+            ("002_7170401a18cb68b4", "004_e703eae0c918574b"),
+            ("003_2e80b37fffd6de0c", "004_e703eae0c918574b"),
+        }
+        with pytest.raises(ServiceError, match="HTTP 422 bad_records: no events to link"):
+            client.link([record("a"), record("b")])

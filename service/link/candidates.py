@@ -9,7 +9,8 @@ Two ways in, both within one event-type family (`mentions.FAMILY`):
   a country and a window, not with the size of the input.
 - **Shared keys** for the rest (a year, an unresolved date with no publication date, no
   country): such a mention is paired with every mention, wide or narrow, that shares a
-  canonical place, attacker or target, or its country, within the family. A key held by
+  canonical place, attacker or target in the same country, or the country, or the place
+  whatever the country, within the family. A key held by
   more than `MAX_BLOCK` mentions is dropped ("block purging": a name that common does
   not identify an event), which keeps this path linear too.
 
@@ -63,13 +64,22 @@ def _sweep(m: Mentions, narrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _keys(m: Mentions, wide: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    fields = [m.place, m.attacker, m.target, m.country]
+    width = len(m.names.text) + 1  # name ids run from NULL = -1 to len - 1
+    anywhere = np.full(len(m), NULL)
+    fields = [  # (name, country): a key names one thing in one country
+        (m.place, m.country),
+        (m.attacker, m.country),
+        (m.target, m.country),
+        (m.country, anywhere),
+        (m.place, anywhere),  # a place with no country still meets its namesakes
+    ]
     owner = np.concatenate([np.arange(len(m))] * len(fields))
-    value = np.concatenate(fields)
+    value = np.concatenate([v for v, _ in fields])
+    where = np.concatenate([c for _, c in fields])
     field = np.repeat(np.arange(len(fields)), len(m))
     keep = value != NULL
-    owner, value, field = owner[keep], value[keep], field[keep]
-    key = (m.family[owner] * len(fields) + field) * (len(m.names.text) + 1) + value
+    owner, value, where, field = owner[keep], value[keep], where[keep], field[keep]
+    key = ((m.family[owner] * len(fields) + field) * width + value) * width + where + 1
     order = np.argsort(key, kind="stable")
     owner, key = owner[order], key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
