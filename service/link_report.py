@@ -1,7 +1,8 @@
 """A standalone HTML page of linked events: a plain SVG map and every source's evidence.
 
 No tiles (there is no network): events with coordinates are dots on a longitude /
-latitude grid fitted to them, sized by fatalities, with their place names; events the
+latitude grid fitted to them (one dot per location, sized by its fatalities, its
+tooltip listing the events there); events the
 gazetteer cannot place are listed below the map. Jinja2 autoescapes everything: the
 quotes and names come from articles and from a model.
 """
@@ -45,7 +46,8 @@ blockquote { margin: 2px 0 2px 1em; color: #444; font-style: italic; }
  text-anchor="end">{{ label }}</text>{% endfor %}
 {% for p in points %}<circle class="dot" cx="{{ p.x }}" cy="{{ p.y }}" r="{{ p.r }}">
 <title>{{ p.title }}</title></circle>
-<text class="label" x="{{ p.x + p.r + 2 }}" y="{{ p.y + 4 }}">{{ p.label }}</text>{% endfor %}
+<text class="label" y="{{ p.y + 4 }}" {% if p.x > width * 0.6 %}x="{{ p.x - p.r - 2 }}"
+ text-anchor="end"{% else %}x="{{ p.x + p.r + 2 }}"{% endif %}>{{ p.label }}</text>{% endfor %}
 </svg>
 {% if unplaced %}<p>Not on the map (no gazetteer match): {{ unplaced|join(", ") }}.</p>{% endif %}
 <table><tr><th>date</th><th>event</th><th>where</th><th>deaths</th><th>sources</th></tr>
@@ -83,6 +85,41 @@ def _ticks(
     return [(to_px(v), f"{abs(v)}°{suffix[v < 0]}") for v in values]
 
 
+def _points(
+    placed: Sequence[LinkedEvent], x: Callable[[float], float], y: Callable[[float], float]
+) -> list[_Point]:
+    """One dot per location, sized by the events' fatalities; its title lists the events."""
+    here: dict[tuple[float, float], list[LinkedEvent]] = {}
+    for e in placed:
+        assert e.coordinates is not None
+        here.setdefault((e.coordinates.latitude, e.coordinates.longitude), []).append(e)
+    points = []
+    for (lat, lon), events in here.items():
+        deaths = sum(e.deaths.best or 0 for e in events)
+        names = sorted({e.location.place or "" for e in events})
+        sources = len(events[0].sources)
+        count = (
+            f"{len(events)} events"
+            if len(events) > 1
+            else f"{sources} report" + "s" * (sources > 1)
+        )
+        lines = [
+            f"{e.date.value or e.date.text or '?'} {e.sub_event_type.value}, "
+            f"{e.location.place}: {figure(e.deaths)} ({len(e.sources)} reports)"
+            for e in events
+        ]
+        points.append(
+            _Point(
+                x(lon),
+                y(lat),
+                round(4 + 2 * math.sqrt(deaths), 1),
+                f"{names[0]} ({count})",
+                "\n".join(lines),
+            )
+        )
+    return points
+
+
 def render_html(events: Sequence[LinkedEvent]) -> str:
     """The whole page as one string."""
     placed = [e for e in events if e.coordinates is not None]
@@ -91,31 +128,20 @@ def render_html(events: Sequence[LinkedEvent]) -> str:
     lat_lo, lat_hi = (min(lats) - 1, max(lats) + 1) if lats else (-60, 75)
     lon_lo, lon_hi = (min(lons) - 1, max(lons) + 1) if lons else (-180, 180)
     scale = min((WIDTH - 2 * PAD) / (lon_hi - lon_lo), (HEIGHT - 2 * PAD) / (lat_hi - lat_lo))
+    # Same scale on both axes, the points centred.
+    left = (WIDTH - (lon_hi - lon_lo) * scale) / 2
+    top = (HEIGHT - (lat_hi - lat_lo) * scale) / 2
 
     def x(lon: float) -> float:
-        return round(PAD + (lon - lon_lo) * scale, 1)
+        return round(left + (lon - lon_lo) * scale, 1)
 
     def y(lat: float) -> float:
-        return round(HEIGHT - PAD - (lat - lat_lo) * scale, 1)
+        return round(HEIGHT - top - (lat - lat_lo) * scale, 1)
 
-    points = []
-    for e in placed:
-        assert e.coordinates is not None
-        deaths = e.deaths.best or 0
-        title = f"{e.sub_event_type.value}, {e.location.place}: {figure(e.deaths)}"
-        points.append(
-            _Point(
-                x(e.coordinates.longitude),
-                y(e.coordinates.latitude),
-                round(4 + 2 * math.sqrt(deaths), 1),
-                f"{e.location.place} ({len(e.sources)})",
-                f"{title}; {len(e.sources)} report(s)",
-            )
-        )
     env = Environment(autoescape=True)
     return env.from_string(_TEMPLATE).render(
         events=events,
-        points=points,
+        points=_points(placed, x, y),
         unplaced=sorted(
             {e.location.place or e.location.country or "?" for e in events if not e.coordinates}
         ),

@@ -32,8 +32,11 @@ FAMILY: dict[EventType, int] = {
     EventType.BATTLES: 1,
 }
 #: An unresolved date of an article with a publication date: main news and anything
-#: with date words ("days after") happened within this many days before publication.
+#: with date words ("days after") happened within this many days before publication,
+#: a background mention with no date words within `BACKGROUND_DAYS` (older context
+#: comes with a date: "In 2020").
 RECENT_DAYS = 62
+BACKGROUND_DAYS = 365
 #: Periods start one day early, so reports one day apart (a night strike) still overlap.
 SLACK_DAYS = 1
 UNBOUNDED_LO, UNBOUNDED_HI = -(10**9), 10**9
@@ -130,8 +133,9 @@ def period(event: Event, published: dt.date | None) -> tuple[int, int]:
     if published is None:
         return UNBOUNDED_LO, UNBOUNDED_HI
     recent = event.prominence is Prominence.MAIN or bool(date.text)
-    lo = published.toordinal() - RECENT_DAYS if recent else UNBOUNDED_LO
-    return lo, published.toordinal()
+    return published.toordinal() - (
+        RECENT_DAYS if recent else BACKGROUND_DAYS
+    ), published.toordinal()
 
 
 def _period_end(start: dt.date, precision: DatePrecision) -> dt.date:
