@@ -20,7 +20,7 @@ from scipy import sparse
 
 from evals.fields import normalise
 from schemas.events import ArticleEvents, Event
-from schemas.vocab import DatePrecision, EventType, Prominence
+from schemas.vocab import DatePrecision, EventType, Prominence, SubEventType
 from service import geo
 from service.aliases import canonical, spellings
 
@@ -31,6 +31,7 @@ FAMILY: dict[EventType, int] = {
     EventType.VIOLENCE_AGAINST_CIVILIANS: 0,
     EventType.BATTLES: 1,
 }
+_SUB_ID = {sub: number for number, sub in enumerate(SubEventType)}
 #: An unresolved date of an article with a publication date: main news and anything
 #: with date words ("days after") happened within this many days before publication,
 #: a background mention with no date words within `BACKGROUND_DAYS` (older context
@@ -44,51 +45,14 @@ OPEN_HIGH = 10**9  # deaths.high None: open-ended ("at least 16")
 NULL = -1
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b", re.I)
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "by",
-        "and",
-        "or",
-        "for",
-        "with",
-        "from",
-        "as",
-        "that",
-        "this",
-        "it",
-        "its",
-        "was",
-        "were",
-        "is",
-        "are",
-        "be",
-        "been",
-        "had",
-        "has",
-        "have",
-        "he",
-        "she",
-        "they",
-        "their",
-        "his",
-        "her",
-        "which",
-        "who",
-        "said",
-        "says",
-        "told",
-        "would",
-        "could",
-    ]
-)
+# fmt: off
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "to", "by", "and", "or", "for", "with", "from",
+    "as", "that", "this", "it", "its", "was", "were", "is", "are", "be", "been", "had", "has",
+    "have", "he", "she", "they", "their", "his", "her", "which", "who", "said", "says", "told",
+    "would", "could",
+})
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -133,9 +97,8 @@ def period(event: Event, published: dt.date | None) -> tuple[int, int]:
     if published is None:
         return UNBOUNDED_LO, UNBOUNDED_HI
     recent = event.prominence is Prominence.MAIN or bool(date.text)
-    return published.toordinal() - (
-        RECENT_DAYS if recent else BACKGROUND_DAYS
-    ), published.toordinal()
+    back = RECENT_DAYS if recent else BACKGROUND_DAYS
+    return published.toordinal() - back, published.toordinal()
 
 
 def _period_end(start: dt.date, precision: DatePrecision) -> dt.date:
@@ -235,10 +198,12 @@ def build(records: list[ArticleEvents]) -> Mentions:
             place = names.id(event.location.place)
             deaths = event.deaths
             day = event.date.value if event.date.precision is DatePrecision.DAY else None
+            hit = geo.locate(event.location.place, event.location.country)
+            coords.append((hit.town.latitude, hit.town.longitude) if hit else (math.nan, math.nan))
             values = {
                 "article": number,
                 "family": FAMILY[event.event_type],
-                "sub": list(type(event.sub_event_type)).index(event.sub_event_type),
+                "sub": _SUB_ID[event.sub_event_type],
                 "country": names.id(event.location.country),
                 "lo": lo,
                 "hi": hi,
@@ -248,19 +213,18 @@ def build(records: list[ArticleEvents]) -> Mentions:
                 "target": target,
                 "target_listed": target != NULL and names.text[target] in listed,
                 "place": place,
-                "place_big": place != NULL
-                and geo.is_big_city(event.location.place or "", event.location.country),
+                "place_big": hit is not None
+                and hit.precision == 1
+                and hit.town.population >= geo.BIG_CITY,
                 "main": event.prominence is Prominence.MAIN,
                 "published_day": record.published.toordinal() if record.published else NULL,
                 "weapon": names.id(event.weapon),
                 "d_low": _figure(deaths.low if deaths.low is not None else deaths.best),
                 "d_best": _figure(deaths.best),
-                "d_high": OPEN_HIGH if deaths.high is None else deaths.high,
+                "d_high": _figure(deaths.high if deaths.high is not None else OPEN_HIGH)
+                if deaths.best is not None
+                else NULL,
             }
-            if deaths.best is None:
-                values["d_high"] = NULL
-            hit = geo.locate(event.location.place, event.location.country)
-            coords.append((hit.town.latitude, hit.town.longitude) if hit else (math.nan, math.nan))
             for key, value in values.items():
                 cols[key].append(value)
     arrays = {k: np.asarray(v, dtype=np.int64) for k, v in cols.items()}

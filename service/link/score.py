@@ -96,11 +96,9 @@ def conflicts(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return same_article | countries | apart | weekdays | families
 
 
-def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None = None) -> Scored:
-    """Link score and conflict flag of each pair (i[k], j[k])."""
+def _actors(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Attacker and target; a spelling variant of an unlisted attacker counts half."""
     text = m.names.text
-    s = np.where(m.sub[i] == m.sub[j], W_SUB_SAME, W_SUB_DIFF)
-
     a, b = m.attacker[i], m.attacker[j]
     both = (a != NULL) & (b != NULL)
     differ = both & (a != b)
@@ -108,17 +106,20 @@ def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None 
     close[differ] = _pairwise(
         a[differ], b[differ], lambda x, y: fuzz.token_sort_ratio(text[x], text[y]) >= FUZZY_NAME
     )
-    s += np.select(
+    w = np.select(
         [both & (a == b), close, differ], [W_ATTACKER_SAME, W_ATTACKER_CLOSE, W_ATTACKER_DIFF]
     )
-
     a, b = m.target[i], m.target[j]
     both = (a != NULL) & (b != NULL)
     listed = m.target_listed[i].astype(bool) & m.target_listed[j].astype(bool)
-    s += np.select(
+    return w + np.select(
         [both & (a == b), both & listed, both], [W_TARGET_SAME, W_TARGET_DIFF_LISTED, W_TARGET_DIFF]
     )
 
+
+def _place(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Same place; else one name holding the other, else the gazetteer distance, decides."""
+    text = m.names.text
     a, b = m.place[i], m.place[j]
     both = (a != NULL) & (b != NULL)
     differ = both & (a != b)
@@ -128,48 +129,61 @@ def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None 
         b[differ],
         lambda x, y: geo.words_within(text[x], text[y]) or geo.words_within(text[y], text[x]),
     )
-    big = m.place_big[i].astype(bool)
-    same_place = np.where(big, W_PLACE_SAME_BIG_CITY, W_PLACE_SAME)
+    same = np.where(m.place_big[i].astype(bool), W_PLACE_SAME_BIG_CITY, W_PLACE_SAME)
     km = distance_km(m.lat[i], m.lon[i], m.lat[j], m.lon[j])  # NaN compares False
     other = differ & ~within
-    s += np.select(
+    return np.select(
         [both & (a == b), other & (km <= NEAR_KM), other & (km > FAR_KM), other],
-        [same_place, W_PLACE_NEAR, W_PLACE_FAR, W_PLACE_DIFF],
+        [same, W_PLACE_NEAR, W_PLACE_FAR, W_PLACE_DIFF],
     )
 
+
+def _weapon(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    text = m.names.text
     a, b = m.weapon[i], m.weapon[j]
     both = (a != NULL) & (b != NULL)
     shared = np.zeros(len(i), dtype=bool)
     shared[both] = _pairwise(
         a[both], b[both], lambda x, y: bool(set(text[x].split()) & set(text[y].split()))
     )
-    s += np.select([shared, both], [W_WEAPON_SAME, W_WEAPON_DIFF])
+    return np.select([shared, both], [W_WEAPON_SAME, W_WEAPON_DIFF])
 
+
+def _dates(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None) -> np.ndarray:
+    """Resolved days, else named weekdays, else publication dates of two main reports."""
     a, b = m.resolved_day[i], m.resolved_day[j]
     both = (a != NULL) & (b != NULL)
-    s += np.select([both & (a == b), both & (np.abs(a - b) == 1)], [W_DAY_SAME, W_DAY_NEXT])
+    w = np.select([both & (a == b), both & (np.abs(a - b) == 1)], [W_DAY_SAME, W_DAY_NEXT])
     shared_news = np.zeros(len(i), dtype=bool) if context is None else context >= 2
     weekdays = ~both & (m.weekday[i] != NULL) & (m.weekday[j] != NULL)
     same_weekday = weekdays & (m.weekday[i] == m.weekday[j])
     unresolved = (a == NULL) & (b == NULL)
-    s += np.select(
+    w += np.select(
         [same_weekday & unresolved & shared_news, same_weekday, weekdays],
         [W_SAME_WEEKDAY_IN_CONTEXT, W_WEEKDAY_SAME, W_WEEKDAY_NEXT],
     )
-    a, b = m.published_day[i], m.published_day[j]
-    undated = (m.resolved_day[i] == NULL) | (m.resolved_day[j] == NULL)
-    close = m.main[i].astype(bool) & m.main[j].astype(bool) & (a != NULL) & (b != NULL) & undated
-    s += np.where(close & (np.abs(a - b) <= CLOSE_DAYS), W_PUBLISHED_CLOSE, 0.0)
+    pa, pb = m.published_day[i], m.published_day[j]
+    mains = m.main[i].astype(bool) & m.main[j].astype(bool)
+    close = mains & ~both & (pa != NULL) & (pb != NULL) & (np.abs(pa - pb) <= CLOSE_DAYS)
+    return w + np.where(close, W_PUBLISHED_CLOSE, 0.0)
 
-    lo_a, lo_b = m.d_low[i], m.d_low[j]
+
+def _deaths(m: Mentions, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Figures that agree, overlap (low-high ranges) or contradict each other."""
     best_a, best_b = m.d_best[i], m.d_best[j]
     both = (best_a != NULL) & (best_b != NULL)
-    overlap = both & (lo_a <= m.d_high[j]) & (lo_b <= m.d_high[i])
-    s += np.select(
+    overlap = both & (m.d_low[i] <= m.d_high[j]) & (m.d_low[j] <= m.d_high[i])
+    return np.select(
         [overlap & (best_a == best_b), overlap, both],
         [deaths_weight(best_a), W_DEATHS_OVERLAP, W_DEATHS_DIFF],
     )
 
+
+def score(m: Mentions, i: np.ndarray, j: np.ndarray, context: np.ndarray | None = None) -> Scored:
+    """Link score and conflict flag of each pair (i[k], j[k]); `context` from `Context`."""
+    s = np.where(m.sub[i] == m.sub[j], W_SUB_SAME, W_SUB_DIFF)
+    s += _actors(m, i, j) + _place(m, i, j) + _weapon(m, i, j)
+    s += _dates(m, i, j, context) + _deaths(m, i, j)
     evidence = cosine(m, i, j)
     s += W_EVIDENCE * (evidence - EVIDENCE_BASE)
     if context is not None:
