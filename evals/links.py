@@ -121,9 +121,9 @@ def main(records: Path | None) -> None:
     """Link scores of RECORDS (JSONL of records or batch lines; default: the gold records)."""
     gold = load_link_gold()
     given = gold.records
-    if records is not None:
+    if records is not None:  # batch ids are file names: "000_7142a26cd5ceeaa4.txt"
         parsed, _ = parse_records(records.read_text(encoding="utf-8"), records.name)
-        given = {r.id or "": r for r in parsed}
+        given = {Path(r.id or "").stem if r.id not in gold.records else r.id: r for r in parsed}
     report = score_links(given, gold)
     for name in ("pairwise", "bcubed"):
         t = report[name]

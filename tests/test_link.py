@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from evals.links import load_link_gold, score_links
+from evals.links import load_link_gold, main, score_links
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.linked import LinkedEvent
 from schemas.vocab import DatePrecision, Prominence, SubEventType
@@ -321,3 +322,15 @@ def test_the_link_route_and_client_return_linked_events(tmp_path: Path) -> None:
         }
         with pytest.raises(ServiceError, match="HTTP 422 bad_records: no events to link"):
             client.link([record("a"), record("b")])
+
+
+def test_evals_links_scores_batch_output_named_by_file(tmp_path: Path) -> None:
+    lines = [
+        {"id": f"{rid}.txt", "ok": True, "record": r.model_dump(mode="json") | {"id": f"{rid}.txt"}}
+        for rid, r in load_link_gold().records.items()
+    ]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    done = CliRunner().invoke(main, [str(path)])
+    assert done.exit_code == 0, done.output
+    assert "pairwise  P 1.000  R 1.000  F1 1.000" in done.output
