@@ -86,12 +86,8 @@ def country_code(country: str | None) -> str | None:
         return None
     if code := _country_names().get(canonical(country)):
         return code
-    try:
+    try:  # exact names and codes only: a fuzzy search takes "Baghdad" for Iraq
         return pycountry.countries.lookup(country).alpha_2
-    except LookupError:
-        pass
-    try:  # "Palestine" -> "Palestine, State of"
-        return pycountry.countries.search_fuzzy(country)[0].alpha_2
     except LookupError:
         return None
 

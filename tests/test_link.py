@@ -334,3 +334,13 @@ def test_evals_links_scores_batch_output_named_by_file(tmp_path: Path) -> None:
     done = CliRunner().invoke(main, [str(path)])
     assert done.exit_code == 0, done.output
     assert "pairwise  P 1.000  R 1.000  F1 1.000" in done.output
+
+
+def test_a_country_written_as_the_place_is_no_place() -> None:
+    """Small models often put the country in `place`: it must not count as a shared site."""
+    quote = "A US airstrike hit a militia base"
+    a = event(quote + " on Monday", attacker="United States", place="Iraq")
+    b = event("Rockets struck a market on Friday", attacker="United States", place="Iraq")
+    events = linked(record("a", a), record("b", b))
+    assert [e.location.place for e in events] == [None, None]
+    assert all(e.coordinates is None for e in events)

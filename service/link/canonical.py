@@ -17,7 +17,7 @@ from schemas.linked import Coordinates, InferredDate, LinkDecision, LinkedEvent,
 from schemas.vocab import Certainty, DatePrecision, Prominence
 from service import geo
 from service.aliases import canonical, display
-from service.link.mentions import Mentions, is_unidentified
+from service.link.mentions import Mentions, is_unidentified, place_name
 
 T = TypeVar("T")
 _PRECISION_RANK = {
@@ -52,7 +52,7 @@ def _name(values: Sequence[str | None], *, actor: bool = False) -> str | None:
 
 def _place(events: Sequence[Event]) -> str | None:
     """Most specific: a place whose name holds another's, then not a big city, then votes."""
-    places = [e.location.place for e in events if e.location.place]
+    places = [p for p in (place_name(e.location) for e in events) if p]
     if not places:
         return None
     country = _name([e.location.country for e in events])

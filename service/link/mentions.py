@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from evals.fields import normalise
-from schemas.events import ArticleEvents, Event
+from schemas.events import ArticleEvents, Event, Location
 from schemas.vocab import DatePrecision, EventType, Prominence, SubEventType
 from service import geo
 from service.aliases import canonical, spellings
@@ -67,6 +67,12 @@ class Ref:
 def is_unidentified(name: str) -> bool:
     """'Unidentified combatants', 'unknown gunmen': no actor named, so no evidence either way."""
     return name.startswith(("unidentified", "unknown", "unspecified"))
+
+
+def place_name(location: Location) -> str | None:
+    """The place below the country, if any: a model sometimes writes the country there."""
+    place = location.place
+    return None if not place or geo.country_code(place) is not None else place
 
 
 class Names:
@@ -195,10 +201,10 @@ def build(records: list[ArticleEvents]) -> Mentions:
             published.append(record.published)
             lo, hi = period(event, record.published)
             target = names.id(event.target, actor=True)
-            place = names.id(event.location.place)
+            place = names.id(place_name(event.location))
             deaths = event.deaths
             day = event.date.value if event.date.precision is DatePrecision.DAY else None
-            hit = geo.locate(event.location.place, event.location.country)
+            hit = geo.locate(place_name(event.location), event.location.country)
             coords.append((hit.town.latitude, hit.town.longitude) if hit else (math.nan, math.nan))
             values = {
                 "article": number,
