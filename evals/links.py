@@ -50,7 +50,9 @@ class LinkGold:
 def load_link_gold(path: Path = LINKS_PATH, gold_dir: Path = GOLD_DIR) -> LinkGold:
     """The gold records and their cross-article clusters; a bad reference is an error."""
     records = {}
-    for file in sorted(gold_dir.glob("0*.json")):
+    for file in sorted(gold_dir.glob("*.json")):
+        if file.name == LINKS_PATH.name:  # the links themselves, not an article
+            continue
         record = ArticleEvents.model_validate_json(file.read_text(encoding="utf-8"))
         records[record.id or file.stem] = record
     every = {f"{rid}#{i}" for rid, r in records.items() for i in range(len(r.events))}
