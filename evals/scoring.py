@@ -279,6 +279,8 @@ def load_gold(seed_dir: Path, gold_dir: Path) -> Gold:
     """Gold records with their article texts, refusing a gold file whose seed text changed."""
     gold: Gold = {}
     for path in sorted(Path(gold_dir).glob("*.json")):
+        if path.name == "links.json":  # cross-article links (evals.links), not an article
+            continue
         record = ArticleEvents.model_validate_json(path.read_text(encoding="utf-8"))
         text = (Path(seed_dir) / f"{path.stem}.txt").read_text(encoding="utf-8")
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from service.cli_batch import batch
+from service.cli_link import link
 from service.cli_options import build_settings, configure_logging, run_group, settings_options
 from service.cli_serve import serve
 from service.extractor import Extractor
@@ -24,6 +25,7 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(batch)
+main.add_command(link)
 main.add_command(serve)
 
 

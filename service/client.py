@@ -20,7 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.events import ArticleEvents
 from service.errors import ExtractionError, InputError
-from service.http_models import BatchItemResult, BatchResponse, ErrorResponse, Health
+from service.http_models import (
+    BatchItemResult,
+    BatchResponse,
+    ErrorResponse,
+    Health,
+    LinkRequest,
+    LinkResponse,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,6 +97,11 @@ class Client:
             payload.append(_item(**given))
         response = self._send("POST", "/v1/extract/batch", json={"items": payload})
         return self._parse(BatchResponse, response).results
+
+    def link(self, records: Sequence[ArticleEvents]) -> LinkResponse:
+        """Linked events of these records (`service.link.link_records`, run by the server)."""
+        body = LinkRequest(records=list(records)).model_dump(mode="json")
+        return self._parse(LinkResponse, self._send("POST", "/v1/link", json=body))
 
     def health(self) -> Health:
         """Status even while the model loads (the server answers 503 then)."""

@@ -42,7 +42,10 @@ from service.http_models import (
     ErrorResponse,
     ExtractRequest,
     Health,
+    LinkRequest,
+    LinkResponse,
 )
+from service.link import link_records
 from service.templates import TemplateError, available_templates
 
 log = logging.getLogger(__name__)
@@ -322,6 +325,12 @@ def create_app(
     def extract_batch(batch: BatchRequest) -> BatchResponse:
         """Each article in turn; one article's failure is its own result, not the batch's."""
         return BatchResponse(results=[batch_item(item) for item in batch.items])
+
+    @app.post("/v1/link", response_model=LinkResponse, responses=_errors(401, 413, 422, 500))
+    def link(request: LinkRequest) -> LinkResponse:
+        """Link records across articles, as `python -m service link` does; no model call."""
+        result = link_records(request.records)
+        return LinkResponse(events=result.events, stats=result.stats.to_dict())
 
     @app.get(HEALTH_PATH, response_model=Health, responses={503: {"model": Health}})
     async def health(response: Response) -> Health:

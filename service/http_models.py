@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.events import ArticleEvents
+from schemas.linked import LinkedEvent
 from service.templates import available_templates
 
 #: Items per batch request: a batch runs inside one HTTP request, so it must end in
@@ -94,3 +95,16 @@ class Health(BaseModel):
     prompt: str = Field(description="Default prompt template.")
     prompts: list[str] = Field(description="Every prompt template a request may choose.")
     error: str | None = Field(default=None, description="Why the model could not be loaded.")
+
+
+class LinkRequest(BaseModel):
+    """Per-article records to link across articles (each needs a distinct id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[ArticleEvents] = Field(min_length=1)
+
+
+class LinkResponse(BaseModel):
+    events: list[LinkedEvent] = Field(description="One per real-world event, every report in one.")
+    stats: dict[str, float] = Field(description="Reports, comparisons made, links, seconds.")
