@@ -55,6 +55,14 @@ def _headline(report: dict[str, Any]) -> list[tuple[str, str]]:
             if (spans := report["metrics"].get("span_grounding"))
             else []
         ),
+        *(
+            [
+                ("cross-article links, pairwise", _prf_cell(links["pairwise"])),
+                ("cross-article links, B-cubed", _prf_cell(links["bcubed"])),
+            ]
+            if (links := report.get("links"))
+            else []
+        ),
     ]
 
 

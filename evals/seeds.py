@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.links import load_link_gold, score_links
 from evals.report import render_html as _html
 from evals.report import render_markdown as _markdown
 from evals.scoring import load_gold, score_run
@@ -42,7 +43,14 @@ def subset(docs: list[GoldDoc], limit: int) -> list[GoldDoc]:
 
 
 def score(docs: list[GoldDoc], predicted: dict[str, ArticleEvents]) -> dict[str, Any]:
-    return score_run({d.id: (d.text, d.record) for d in docs}, predicted)
+    """Per-article event and field scores, plus cross-article links (`evals.links`).
+
+    Links are whole-set figures (a pair spans two articles), so they sit beside the
+    per-document tallies rather than in them, and the bootstrap does not resample them.
+    """
+    report = score_run({d.id: (d.text, d.record) for d in docs}, predicted)
+    report["links"] = score_links(predicted, load_link_gold())
+    return report
 
 
 def render_markdown(report: dict[str, Any]) -> str:
