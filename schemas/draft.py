@@ -57,12 +57,14 @@ class EventDraft(BaseModel):
         description="Weapon or means used (e.g. 'drone', 'rockets'), if stated."
     )
     killed: int | None = Field(
+        ge=0,
         description="People killed in this event as the article states the number. "
-        "null when not stated; 0 only when the article says nobody died."
+        "null when not stated; 0 only when the article says nobody died.",
     )
     injured: int | None = Field(
+        ge=0,
         description="People injured, as stated. null when not stated; 0 only when the article "
-        "says nobody was hurt."
+        "says nobody was hurt.",
     )
     victims: str | None = Field(
         default=None, description="Who was killed or hurt, as described (e.g. 'a commander')."

@@ -17,7 +17,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from pydantic import ValidationError
 
 from schemas.draft import ArticleDraft
-from schemas.events import ArticleEvents, Usage
+from schemas.events import ArticleEvents, Event, Usage
 from service.backends import EndpointManager
 from service.cache import ResponseCache, cache_key
 from service.config import Settings
@@ -74,7 +74,7 @@ class Extractor:
             usage.completion_tokens += call["completion_tokens"]
             usage.model_calls += 0 if call["cached"] else 1
             usage.cache_hits += 1 if call["cached"] else 0
-            events += [build_event(e, article, reference) for e in draft.events]
+            events += self._events_of(draft, call, article, reference)
             headlines += draft.headlines
         headlines, dropped = grounded_headlines(headlines, article)
         events = merge_duplicates(events)
@@ -120,8 +120,32 @@ class Extractor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _events_of(
+        self, draft: ArticleDraft, call: dict[str, Any], text: str, reference: dt.date | None
+    ) -> list[Event]:
+        """Records of one answer; only an answer that becomes records is cached.
+
+        An answer that fits the draft schema but not the record (a value out of range)
+        is the model's error, typed, and never stored: a rerun asks the model again.
+        """
+        try:
+            events = [build_event(e, text, reference) for e in draft.events]
+        except (ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
+            self.cache.delete(call["key"])  # an old entry must not fail every rerun
+            raise ModelOutputError(
+                f"the model's answer cannot become a record: {_short(exc, None)}"
+            ) from None
+        if call["entry"] is not None:
+            self.cache.set(call["key"], call["entry"])
+        return events
+
     # -- one model call, through the cache
     def _draft(self, text: str) -> tuple[ArticleDraft, dict[str, Any]]:
+        """The model's answer for one chunk, from the cache or the model.
+
+        A fresh answer comes back with its cache `entry`; `_events_of` stores it once
+        it has become records.
+        """
         ref = self.endpoints.ref()
         messages = self.template.render(text)
         s = self.settings
@@ -138,7 +162,8 @@ class Extractor:
         hit = self.cache.get(key)
         if hit is not None:
             draft = ArticleDraft.model_validate(hit["draft"])
-            return draft, {"prompt_tokens": 0, "completion_tokens": 0, "cached": True}
+            cached = {"prompt_tokens": 0, "completion_tokens": 0, "cached": True}
+            return draft, {**cached, "key": key, "entry": None}
         started = time.perf_counter()
         endpoint = self.endpoints.endpoint()  # starts the embedded server on the first miss
         row = {"endpoint": endpoint.identity, "model": endpoint.model, "prompt": self.template.ref}
@@ -167,8 +192,8 @@ class Extractor:
             seconds=seconds,
             **tokens,
         )
-        self.cache.set(key, {"draft": answer, **tokens, "seconds": seconds})
-        return draft, {**tokens, "cached": False}
+        entry = {"draft": answer, **tokens, "seconds": seconds}
+        return draft, {**tokens, "cached": False, "key": key, "entry": entry}
 
     def _call(
         self, model: str, messages: list[dict[str, str]], sampling: dict[str, Any]

@@ -144,7 +144,29 @@ class _Guard:
             message, body = body, None
             return message
 
-        await self.app(scope, replay, send)
+        await _answer_even_a_bug(self.app, scope, replay, send)
+
+
+async def _answer_even_a_bug(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run the app; an unexpected exception becomes a 500 here and goes no further.
+
+    Starlette re-raises after its own 500, and uvicorn then drops the connection,
+    which breaks the client's next request on that kept-alive connection.
+    """
+    started = False
+
+    async def tracked(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, tracked)
+    except Exception:
+        log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+        if not started:
+            response = error_response(500, "internal_error", "internal error (see the server log)")
+            await response(scope, receive, send)
 
 
 def _authorized(scope: Scope, token: bytes) -> bool:
@@ -305,11 +327,6 @@ def create_app(
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Starlette re-raises after this response, so the server logs the traceback.
-        return error_response(500, "internal_error", "internal error (see the server log)")
 
     extraction_errors = _errors(401, 413, 422, 500, 502, 503)
 

@@ -14,6 +14,12 @@ the article text, `[[fault:NAME]]`:
     drop          closes the connection without answering
     echo-key      400 whose error body repeats the request's Authorization header
 
+Faults in an answer that is valid JSON (HTTP 200), to check what code does with it:
+
+    negative      the event has `injured: -1`
+    dated         the event's `when` is "on Tuesday"
+    echo-answer   the event's `attacker` repeats the request's Authorization header
+
 Without a marker it answers a valid `ArticleDraft` quoting the article's first
 sentence, after `delay` seconds. It listens on 127.0.0.1 only, on an ephemeral
 port, and shuts itself down after `lifetime` seconds if nobody stops it first.
@@ -167,8 +173,15 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._json(200, _completion(json.dumps(wrong), prompt_chars))
             else:
                 time.sleep(fake.slow_seconds if fault == "slow" else fake.delay)
-                content = json.dumps(valid_draft(article))
-                self._json(200, _completion(content, prompt_chars))
+                draft = valid_draft(article)
+                event = draft["events"][0]
+                if fault == "negative":
+                    event["injured"] = -1
+                elif fault == "dated":
+                    event["when"] = "on Tuesday"
+                elif fault == "echo-answer":
+                    event["attacker"] = f"the sender of {self.headers.get('Authorization')}"
+                self._json(200, _completion(json.dumps(draft), prompt_chars))
 
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             self._raw(status, json.dumps(payload).encode(), "application/json", headers)

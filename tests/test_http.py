@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import hashlib
+import http.client
 import os
 import socket
 import subprocess
@@ -373,6 +374,33 @@ def test_an_unexpected_error_is_500_with_a_generic_message(tmp_path: Path) -> No
     assert batch.status_code == 200
     assert batch.json()["results"][0]["error"]["code"] == "internal_error"
     assert "/srv/secret" not in response.text + batch.text
+
+
+def test_a_500_leaves_the_kept_alive_connection_usable(tmp_path: Path) -> None:
+    """A client's next request on the same connection must not be reset."""
+
+    class BuggyOnce(Extractor):
+        calls = 0
+
+        def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
+            BuggyOnce.calls += 1
+            if BuggyOnce.calls == 1:
+                raise RuntimeError("a bug")
+            return ArticleEvents(id="second")
+
+    with serving(create_app(extractor=BuggyOnce(dead_endpoint(tmp_path)))) as url:
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        statuses = []
+        for _ in range(2):
+            connection.request(
+                "POST", "/v1/extract", b'{"text": "x"}', {"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        connection.close()
+    assert statuses == [500, 200]
 
 
 def test_secrets_in_an_error_message_are_redacted(tmp_path: Path) -> None:
