@@ -47,6 +47,7 @@ from rich.text import Text
 from service.config import Backend, Settings
 from service.errors import ExtractionError, ModelUnavailableError
 from service.extractor import Extractor
+from service.redact import redact
 from service.sources import Item, ItemError, open_source
 
 log = logging.getLogger(__name__)
@@ -157,12 +158,11 @@ def run_batch(
             if settings.resolved_backend() is Backend.EMBEDDED:
                 settings = settings.model_copy(update={"n_parallel": concurrency})
             extractor = Extractor(settings)
-        secret = settings.api_key.get_secret_value() if settings.api_key else None
         try:
             with _progress(source.total, quiet, console) as bar:
                 for entry in _run(extractor, source.items, out.done, concurrency, summary, bar):
                     if not entry["ok"]:
-                        entry["error"]["message"] = redact(entry["error"]["message"], secret)
+                        entry["error"]["message"] = redact(entry["error"]["message"])
                     out.write(entry)
                     summary.add(entry)
                     bar.done(entry, summary)
@@ -257,11 +257,6 @@ def _failure(item: Item, code: str, message: str) -> dict[str, Any]:
         entry["url"] = item.url
     entry.update(ok=False, error={"code": code, "message": " ".join(message.split())})
     return entry
-
-
-def redact(message: str, secret: str | None) -> str:
-    """Servers sometimes echo request headers in errors: never let the key reach a file."""
-    return message.replace(secret, "[redacted]") if secret else message
 
 
 def entry_key(entry: dict[str, Any]) -> Key:

@@ -22,6 +22,7 @@ from rich.logging import RichHandler
 from service.batch import run_batch
 from service.cli_options import build_settings, settings_options
 from service.errors import ExtractionError
+from service.redact import protect
 
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
@@ -106,6 +107,7 @@ def _batch_logging(quiet: bool, console: Console) -> Iterator[None]:
         else RichHandler(console=console, show_path=False, show_time=False)
     )
     handler.setFormatter(logging.Formatter("%(message)s"))
+    protect(handler)
     saved = root.handlers[:]
     batch_log, instructor_log = logging.getLogger("service.batch"), logging.getLogger("instructor")
     levels = batch_log.level, instructor_log.level

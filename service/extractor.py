@@ -25,6 +25,7 @@ from service.dates import find_published
 from service.errors import EndpointError, ExtractionError, ModelOutputError
 from service.logs import CallLog
 from service.records import build_event, grounded_headlines, merge_duplicates
+from service.redact import redact, register, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
@@ -42,6 +43,8 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
+        if self.settings.api_key is not None:
+            register(self.settings.api_key.get_secret_value())  # no output may show it
         self.template: PromptTemplate = load_template(self.settings.prompt)
         self.endpoints = EndpointManager(self.settings)
         cache_dir = self.settings.cache_dir
@@ -133,7 +136,7 @@ class Extractor:
         except (ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
             self.cache.delete(call["key"])  # an old entry must not fail every rerun
             raise ModelOutputError(
-                f"the model's answer cannot become a record: {_short(exc, None)}"
+                f"the model's answer cannot become a record: {_short(exc)}"
             ) from None
         if call["entry"] is not None:
             self.cache.set(call["key"], call["entry"])
@@ -184,6 +187,8 @@ class Extractor:
             "completion_tokens": getattr(completion.usage, "completion_tokens", 0) or 0,
         }
         answer = draft.model_dump(mode="json")
+        if (clean := scrub(answer)) != answer:  # a server echoed the key into its answer
+            answer, draft = clean, ArticleDraft.model_validate(clean)
         self.calls.record(
             **row,
             cache_key=key,
@@ -227,28 +232,25 @@ def _typed(exc: Exception, settings: Settings) -> ExtractionError:
     if isinstance(exc, ExtractionError):
         return exc
     cause = root_cause(exc)
-    secret = settings.api_key.get_secret_value() if settings.api_key else None
     if is_transient(exc):
         return EndpointError(
             f"model endpoint failed {settings.max_attempts} times: {type(cause).__name__}: "
-            f"{_short(cause, secret)}"
+            f"{_short(cause)}"
         )
     if isinstance(cause, openai.APIStatusError):  # 400, 401, 404...: our request was refused
         return EndpointError(
-            f"model endpoint refused the request (HTTP {cause.status_code}): "
-            f"{_short(cause, secret)}"
+            f"model endpoint refused the request (HTTP {cause.status_code}): {_short(cause)}"
         )
     if isinstance(cause, IncompleteOutputException):
         return ModelOutputError(f"the answer was cut off at max_tokens={settings.max_tokens}")
     if isinstance(cause, ValidationError | ValueError) or isinstance(exc, InstructorRetryException):
         return ModelOutputError(
             f"the model's answer did not fit the schema after {settings.max_reasks} re-ask(s): "
-            f"{_short(cause, secret)}"
+            f"{_short(cause)}"
         )
-    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause, secret)}")
+    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause)}")
 
 
-def _short(exc: BaseException, secret: str | None) -> str:
+def _short(exc: BaseException) -> str:
     """The first 300 characters of an error, with the API key cut out (servers echo it)."""
-    text = " ".join(str(exc).split())
-    return (text.replace(secret, "[redacted]") if secret else text)[:300]
+    return redact(" ".join(str(exc).split()))[:300]

@@ -43,6 +43,7 @@ from service.http_models import (
     ExtractRequest,
     Health,
 )
+from service.redact import redact, register
 from service.templates import TemplateError, available_templates
 
 log = logging.getLogger(__name__)
@@ -267,13 +268,8 @@ def create_app(
     pool = _Extractors(extractor or Extractor(settings), owned=extractor is None)
     settings = pool.default.settings
     coalescer = _Coalescer()
-    secrets_ = [s for s in (token, _api_key(settings)) if s]
+    register(token)  # the extractor registered the API key
     article_schema = ArticleEvents.model_json_schema()
-
-    def redact(message: str) -> str:
-        for secret in secrets_:
-            message = message.replace(secret, "[redacted]")
-        return message
 
     def run(request: ExtractRequest) -> ArticleEvents:
         chosen = pool.get(request.prompt)
@@ -371,7 +367,3 @@ def validation_message(errors: Any) -> str:
         field = ".".join(loc[1:] if loc[:1] == ["body"] else loc) or "body"
         parts.append(f"{field}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
-
-
-def _api_key(settings: Settings) -> str | None:
-    return settings.api_key.get_secret_value() if settings.api_key else None
