@@ -134,7 +134,9 @@ def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Pa
     env = {**os.environ, "OPENAI_API_KEY": KEY, "NEWSEVENTS_MAX_ATTEMPTS": "1"}
     command = [sys.executable, "-m", "service", "-v", "serve", "--port", str(port),
                *remote(fake, tmp_path)]  # fmt: skip
-    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+    )
     bodies = []
     try:
         url = f"http://127.0.0.1:{port}"
@@ -151,6 +153,6 @@ def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Pa
             bodies.append(httpx.post(f"{url}/v1/extract", json={"text": text}, timeout=60).text)
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=60)
-    assert REDACTED in stderr and REDACTED in "".join(bodies)
-    assert KEY not in stderr + "".join(bodies)
+        logged, _ = proc.communicate(timeout=60)
+    assert REDACTED in logged and REDACTED in "".join(bodies)
+    assert KEY not in logged + "".join(bodies)
