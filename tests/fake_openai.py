@@ -19,6 +19,7 @@ Faults in an answer that is valid JSON (HTTP 200), to check what code does with 
     negative      the event has `injured: -1`
     dated         the event's `when` is "on Tuesday"
     echo-answer   the event's `attacker` repeats the request's Authorization header
+    twins         one event per sentence, each with only a quote and `killed` (40, 41...)
 
 Without a marker it answers a valid `ArticleDraft` quoting the article's first
 sentence, after `delay` seconds. It listens on 127.0.0.1 only, on an ephemeral
@@ -181,6 +182,12 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     event["when"] = "on Tuesday"
                 elif fault == "echo-answer":
                     event["attacker"] = f"the sender of {self.headers.get('Authorization')}"
+                elif fault == "twins":
+                    sentences = _SENTENCE.findall(MARKER.sub("", article))
+                    draft["events"] = [
+                        {**event, "quote": quote.strip(), "killed": 40 + n}
+                        for n, quote in enumerate(sentences[:8])
+                    ]
                 self._json(200, _completion(json.dumps(draft), prompt_chars))
 
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:

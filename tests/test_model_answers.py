@@ -78,3 +78,13 @@ def test_an_answer_that_cannot_become_a_record_is_typed_and_never_cached(
         record = extractor.extract(ATTACK)  # the same article, now buildable
     assert record.usage is not None and not record.usage.cached
     assert fake.requests["ok"] == 2  # the bad answer was not stored
+
+
+def test_attacks_without_stated_details_are_not_merged_away(settings: Settings) -> None:
+    text = (
+        "Gunmen killed forty people in the market. Gunmen killed forty-one people at the "
+        "mosque. [[fault:twins]]"
+    )
+    with Extractor(settings) as extractor:
+        record = extractor.extract(text)
+    assert [e.deaths.best for e in record.events] == [40, 41]
