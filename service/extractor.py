@@ -20,6 +20,7 @@ from schemas.draft import ArticleDraft
 from schemas.events import ArticleEvents, Event, Usage
 from service.backends import EndpointManager
 from service.cache import ResponseCache, cache_key
+from service.checks import check_events
 from service.config import Settings
 from service.dates import find_published
 from service.errors import EndpointError, ExtractionError, ModelOutputError
@@ -77,7 +78,9 @@ class Extractor:
             usage.completion_tokens += call["completion_tokens"]
             usage.model_calls += 0 if call["cached"] else 1
             usage.cache_hits += 1 if call["cached"] else 0
-            events += self._events_of(draft, call, article, reference)
+            built, notes = self._events_of(draft, call, article, reference)
+            events += built
+            warnings += notes
             headlines += draft.headlines
         headlines, dropped = grounded_headlines(headlines, article)
         events = merge_duplicates(events)
@@ -125,11 +128,13 @@ class Extractor:
 
     def _events_of(
         self, draft: ArticleDraft, call: dict[str, Any], text: str, reference: dt.date | None
-    ) -> list[Event]:
-        """Records of one answer; only an answer that becomes records is cached.
+    ) -> tuple[list[Event], list[str]]:
+        """Checked records of one answer, and warnings; only an answer that builds is cached.
 
         An answer that fits the draft schema but not the record (a value out of range)
         is the model's error, typed, and never stored: a rerun asks the model again.
+        Implausible values (a figure the evidence does not state, a future date) are
+        set to None with a warning by `check_events`.
         """
         try:
             events = [build_event(e, text, reference) for e in draft.events]
@@ -140,7 +145,7 @@ class Extractor:
             ) from None
         if call["entry"] is not None:
             self.cache.set(call["key"], call["entry"])
-        return events
+        return check_events(events, text, reference)
 
     # -- one model call, through the cache
     def _draft(self, text: str) -> tuple[ArticleDraft, dict[str, Any]]:

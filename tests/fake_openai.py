@@ -20,6 +20,8 @@ Faults in an answer that is valid JSON (HTTP 200), to check what code does with 
     dated         the event's `when` is "on Tuesday"
     echo-answer   the event's `attacker` repeats the request's Authorization header
     twins         one event per sentence, each with only a quote and `killed` (40, 41...)
+    huge          the event has `killed: 1000000000000`
+    future        the event's `when` is "January 1, 2099"
 
 Without a marker it answers a valid `ArticleDraft` quoting the article's first
 sentence, after `delay` seconds. It listens on 127.0.0.1 only, on an ephemeral
@@ -180,6 +182,10 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     event["injured"] = -1
                 elif fault == "dated":
                     event["when"] = "on Tuesday"
+                elif fault == "huge":
+                    event["killed"] = 10**12
+                elif fault == "future":
+                    event["when"] = "January 1, 2099"
                 elif fault == "echo-answer":
                     event["attacker"] = f"the sender of {self.headers.get('Authorization')}"
                 elif fault == "twins":

@@ -88,3 +88,13 @@ def test_attacks_without_stated_details_are_not_merged_away(settings: Settings) 
     with Extractor(settings) as extractor:
         record = extractor.extract(text)
     assert [e.deaths.best for e in record.events] == [40, 41]
+
+
+def test_an_absurd_figure_and_a_future_date_become_null_with_warnings(settings: Settings) -> None:
+    with Extractor(settings) as extractor:
+        huge = extractor.extract(f"{ATTACK} [[fault:huge]]")
+        future = extractor.extract(f"{ATTACK} [[fault:future]]")
+    assert huge.events[0].deaths.best is None
+    assert any(w.startswith("killed=1000000000000 is not stated") for w in huge.warnings)
+    assert (future.events[0].date.text, future.events[0].date.value) == ("January 1, 2099", None)
+    assert any("2099-01-01" in w for w in future.warnings)
