@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import diskcache
+import httpx2
 import instructor
 import openai
 
 from service.config import Backend, Settings
 from service.errors import ModelUnavailableError
+from service.transport import MeteredTransport
 from service.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
 
 log = logging.getLogger(__name__)
@@ -138,8 +140,13 @@ class EndpointManager:
         """An instructor client for the endpoint; transport retries are ours (tenacity)."""
         ep = self.endpoint()
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else "not-needed"
+        http = openai.DefaultHttpxClient(transport=MeteredTransport(httpx2.HTTPTransport()))
         raw = openai.OpenAI(
-            base_url=ep.base_url, api_key=key, timeout=self.settings.timeout, max_retries=0
+            base_url=ep.base_url,
+            api_key=key,
+            timeout=self.settings.timeout,
+            max_retries=0,
+            http_client=http,
         )
         return instructor.from_openai(raw, mode=ep.mode)
 

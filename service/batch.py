@@ -18,6 +18,7 @@ use of an id) also carry "input_line", and are keyed by it for resuming.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import json
 import logging
 import os
@@ -53,6 +54,7 @@ from service.sources import Item, ItemError, open_source
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str | int]
+SLOWEST = 5  # articles named in the summary as the slowest
 
 
 class BatchError(ExtractionError):
@@ -77,6 +79,8 @@ class BatchSummary:
     completion_tokens: int = 0
     seconds: float = 0.0
     errors: Counter[str] = field(default_factory=Counter)
+    #: the slowest articles of this run as (seconds, id, outcome), a min-heap of SLOWEST
+    slowest: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
@@ -95,15 +99,29 @@ class BatchSummary:
         if not entry["ok"]:
             self.failed += 1
             self.errors[entry["error"]["code"]] += 1
+            self._timed(entry.get("seconds"), entry, f"failed: {entry['error']['code']}")
             return
         self.ok += 1
         record = entry["record"]
-        self.events += len(record["events"])
         usage = record.get("usage") or {}
+        calls = usage.get("model_calls", 0)
+        self._timed(usage.get("seconds"), entry, f"{calls} model call{'s' * (calls != 1)}")
+        self.events += len(record["events"])
         self.cache_hits += usage.get("cache_hits", 0)
         self.model_calls += usage.get("model_calls", 0)
         self.prompt_tokens += usage.get("prompt_tokens", 0)
         self.completion_tokens += usage.get("completion_tokens", 0)
+
+    def _timed(self, seconds: float | None, entry: dict[str, Any], outcome: str) -> None:
+        """Keep the SLOWEST longest articles: where a batch's time went."""
+        if seconds is None:
+            return
+        name = str(entry["id"]) if entry["id"] is not None else f"line {entry.get('input_line')}"
+        item = (seconds, name, outcome)
+        if len(self.slowest) < SLOWEST:
+            heapq.heappush(self.slowest, item)
+        else:
+            heapq.heappushpop(self.slowest, item)
 
     def render(self) -> str:
         causes = ", ".join(f"{code} {n}" for code, n in self.errors.most_common())
@@ -114,6 +132,9 @@ class BatchSummary:
             f"tokens: {self.prompt_tokens:,} in, {self.completion_tokens:,} out",
             f"wall time: {self.seconds:.1f} s, {self.articles_per_minute:.1f} articles/min",
         ]
+        if self.slowest:
+            slow = sorted(self.slowest, reverse=True)
+            lines.append("slowest: " + ", ".join(f"{n} ({t:.1f} s, {o})" for t, n, o in slow))
         if self.skipped:
             lines.append(
                 f"resumed: {self.skipped} input entries already in the output, skipped "
@@ -231,22 +252,26 @@ def _finished(pending: set[Future[dict[str, Any]]], *, block: bool) -> Iterator[
 
 def _extract(extractor: Extractor, item: Item) -> dict[str, Any]:
     """Runs in a worker: every outcome but an unusable model becomes an output entry."""
+    started = time.perf_counter()
     try:
         record = extractor.extract(item.load(), id=item.id, published=item.published)
     except ModelUnavailableError:
         raise  # not this article's fault: every other one would fail the same way
     except ExtractionError as exc:
-        return _failure(item, exc.code, str(exc))
+        failure = _failure(item, exc.code, str(exc))
     except OSError as exc:
-        return _failure(item, "bad_input", f"cannot read {item.path}: {exc.strerror}")
+        failure = _failure(item, "bad_input", f"cannot read {item.path}: {exc.strerror}")
     except Exception as exc:  # a bug must cost one article, not the batch
         log.exception("unexpected error on %s", item.id)
-        return _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
-    entry: dict[str, Any] = {"id": item.id, "ok": True}
-    if item.url:
-        entry["url"] = item.url
-    entry["record"] = record.model_dump(mode="json")
-    return entry
+        failure = _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
+    else:
+        entry: dict[str, Any] = {"id": item.id, "ok": True}
+        if item.url:
+            entry["url"] = item.url
+        entry["record"] = record.model_dump(mode="json")
+        return entry
+    failure["seconds"] = round(time.perf_counter() - started, 3)
+    return failure
 
 
 def _failure(item: Item, code: str, message: str) -> dict[str, Any]:

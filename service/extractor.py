@@ -23,13 +23,14 @@ from service.cache import ResponseCache, cache_key
 from service.checks import check_events
 from service.config import Settings
 from service.dates import find_published
-from service.errors import EndpointError, ExtractionError, ModelOutputError
+from service.errors import DeadlineExceeded, EndpointError, ExtractionError, ModelOutputError
 from service.logs import CallLog
 from service.records import build_event, grounded_headlines, merge_duplicates
 from service.redact import redact, register, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
+from service.transport import Attempt, Budget, budget
 
 log = logging.getLogger(__name__)
 _DRAFT_SCHEMA = ArticleDraft.model_json_schema()
@@ -62,7 +63,17 @@ class Extractor:
         id: str | None = None,
         published: dt.date | None = None,
     ) -> ArticleEvents:
-        """Events of one article. Raises a subclass of `ExtractionError` on failure."""
+        """Events of one article. Raises a subclass of `ExtractionError` on failure.
+
+        The whole extraction, every chunk, retry and re-ask, ends within the `deadline`
+        setting or raises `DeadlineExceeded`.
+        """
+        with budget(self.settings.deadline) as spent:
+            return self._extract(text, id, published, spent)
+
+    def _extract(
+        self, text: str | bytes, id: str | None, published: dt.date | None, spent: Budget
+    ) -> ArticleEvents:
         started = time.perf_counter()
         article = read_article(text, max_chars=self.settings.max_chars)
         stated = find_published(article)
@@ -73,10 +84,10 @@ class Extractor:
         if len(chunks) > 1:
             warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
         for chunk in chunks:
-            draft, call = self._draft(chunk.text)
+            draft, call = self._draft(chunk.text, spent)
             usage.prompt_tokens += call["prompt_tokens"]
             usage.completion_tokens += call["completion_tokens"]
-            usage.model_calls += 0 if call["cached"] else 1
+            usage.model_calls += call["model_calls"]  # every request: retries and re-asks too
             usage.cache_hits += 1 if call["cached"] else 0
             built, notes = self._events_of(draft, call, article, reference)
             events += built
@@ -148,7 +159,7 @@ class Extractor:
         return check_events(events, text, reference)
 
     # -- one model call, through the cache
-    def _draft(self, text: str) -> tuple[ArticleDraft, dict[str, Any]]:
+    def _draft(self, text: str, spent: Budget) -> tuple[ArticleDraft, dict[str, Any]]:
         """The model's answer for one chunk, from the cache or the model.
 
         A fresh answer comes back with its cache `entry`; `_events_of` stores it once
@@ -170,50 +181,67 @@ class Extractor:
         hit = self.cache.get(key)
         if hit is not None:
             draft = ArticleDraft.model_validate(hit["draft"])
-            cached = {"prompt_tokens": 0, "completion_tokens": 0, "cached": True}
+            cached = {"prompt_tokens": 0, "completion_tokens": 0, "model_calls": 0, "cached": True}
             return draft, {**cached, "key": key, "entry": None}
-        started = time.perf_counter()
         endpoint = self.endpoints.endpoint()  # starts the embedded server on the first miss
-        row = {"endpoint": endpoint.identity, "model": endpoint.model, "prompt": self.template.ref}
-        try:
-            draft, completion = self._call(endpoint.model, messages, sampling)
-        except ExtractionError as exc:
-            self.calls.record(
-                **row,
-                cache_key=key,
-                messages=messages,
-                error=str(exc),
-                seconds=time.perf_counter() - started,
-            )
-            raise
-        seconds = time.perf_counter() - started
-        tokens = {
-            "prompt_tokens": getattr(completion.usage, "prompt_tokens", 0) or 0,
-            "completion_tokens": getattr(completion.usage, "completion_tokens", 0) or 0,
+        row = {
+            "endpoint": endpoint.identity,
+            "model": endpoint.model,
+            "prompt": self.template.ref,
+            "cache_key": key,
+            "messages": messages,
         }
+        first = len(spent.attempts)
+        try:
+            draft = self._call(endpoint.model, messages, sampling, spent)
+        except ExtractionError as exc:
+            self._log_attempts(row, spent.attempts[first:], failure=str(exc))
+            raise
+        attempts = spent.attempts[first:]
         answer = draft.model_dump(mode="json")
         if (clean := scrub(answer)) != answer:  # a server echoed the key into its answer
             answer, draft = clean, ArticleDraft.model_validate(clean)
-        self.calls.record(
-            **row,
-            cache_key=key,
-            messages=messages,
-            response=json.dumps(answer, ensure_ascii=False),
-            seconds=seconds,
-            **tokens,
-        )
-        entry = {"draft": answer, **tokens, "seconds": seconds}
-        return draft, {**tokens, "cached": False, "key": key, "entry": entry}
+        self._log_attempts(row, attempts, response=json.dumps(answer, ensure_ascii=False))
+        tokens = {
+            "prompt_tokens": sum(a.prompt_tokens for a in attempts),
+            "completion_tokens": sum(a.completion_tokens for a in attempts),
+        }
+        entry = {"draft": answer, **tokens, "seconds": sum(a.seconds for a in attempts)}
+        call = {**tokens, "model_calls": len(attempts), "cached": False}
+        return draft, {**call, "key": key, "entry": entry}
+
+    def _log_attempts(
+        self,
+        row: dict[str, Any],
+        attempts: list[Attempt],
+        *,
+        response: str | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """One call-log row per request: retries and re-asks cost time and tokens too."""
+        for n, attempt in enumerate(attempts, 1):
+            last = n == len(attempts)
+            error = attempt.error or "the answer did not fit the schema: re-asked"
+            self.calls.record(
+                **row,
+                response=response if last else None,
+                error=failure if last else error,
+                seconds=attempt.seconds,
+                prompt_tokens=attempt.prompt_tokens,
+                completion_tokens=attempt.completion_tokens,
+            )
+        if not attempts and failure is not None:  # refused before any request was sent
+            self.calls.record(**row, error=failure, seconds=0.0)
 
     def _call(
-        self, model: str, messages: list[dict[str, str]], sampling: dict[str, Any]
-    ) -> tuple[ArticleDraft, Any]:
+        self, model: str, messages: list[dict[str, str]], sampling: dict[str, Any], spent: Budget
+    ) -> ArticleDraft:
         """The model call with transport retries outside and schema re-asks inside."""
         client = self._instructor()
         try:
-            for attempt in transport_retrying(self.settings.max_attempts):
+            for attempt in transport_retrying(self.settings.max_attempts, spent):
                 with attempt:
-                    return client.chat.completions.create_with_completion(
+                    return client.chat.completions.create(
                         model=model,
                         messages=messages,  # type: ignore[arg-type]
                         response_model=ArticleDraft,
@@ -222,6 +250,11 @@ class Extractor:
                         **sampling,
                     )
         except Exception as exc:
+            if spent.expired:
+                raise DeadlineExceeded(
+                    f"the article took longer than its deadline of {self.settings.deadline:g} s "
+                    f"(setting deadline); last error: {type(root_cause(exc)).__name__}"
+                ) from None
             raise _typed(exc, self.settings) from None
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 

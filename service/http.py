@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.events import ArticleEvents
 from service.config import Settings
 from service.errors import (
+    DeadlineExceeded,
     EndpointError,
     ExtractionError,
     InputError,
@@ -53,6 +54,7 @@ HEALTH_PATH = "/v1/health"
 _STATUS: dict[type[ExtractionError], int] = {
     InputError: 422,
     TemplateError: 422,
+    DeadlineExceeded: 504,
     EndpointError: 502,
     ModelOutputError: 502,
     ModelUnavailableError: 503,
@@ -64,6 +66,7 @@ _ERROR_TEXTS = {
     500: "Unexpected server error; details are only in the server log.",
     502: "The model endpoint failed, or its answer never fit the schema.",
     503: "The model cannot be loaded or started.",
+    504: "The article took longer than the server's deadline setting.",
 }
 
 
@@ -324,7 +327,7 @@ def create_app(
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
-    extraction_errors = _errors(401, 413, 422, 500, 502, 503)
+    extraction_errors = _errors(401, 413, 422, 500, 502, 503, 504)
 
     @app.post("/v1/extract", response_model=ArticleEvents, responses=extraction_errors)
     def extract(request: ExtractRequest) -> ArticleEvents:

@@ -5,6 +5,7 @@ endpoint misbehave on purpose. Each request is scripted by a marker written in
 the article text, `[[fault:NAME]]`:
 
     429-once      first request for the article: 429 with Retry-After: 1, then OK
+    429-nan       first request: 429 with Retry-After: nan, then OK
     500-once      first request: 500, then OK
     500-always    500 every time
     invalid-once  first answer does not fit the schema, a re-ask gets a valid one
@@ -159,8 +160,9 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             fault, earlier = fake.plan(messages)
             article = article_of(messages)
             prompt_chars = sum(len(str(m.get("content", ""))) for m in messages)
-            if fault == "429-once" and earlier == 0:
-                self._json(429, {"error": {"message": "rate limited"}}, {"Retry-After": "1"})
+            if fault in ("429-once", "429-nan") and earlier == 0:
+                wait = "1" if fault == "429-once" else "nan"
+                self._json(429, {"error": {"message": "rate limited"}}, {"Retry-After": wait})
             elif fault == "500-always" or (fault == "500-once" and earlier == 0):
                 self._json(500, {"error": {"message": "internal server error"}})
             elif fault == "echo-key":

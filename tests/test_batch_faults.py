@@ -85,7 +85,7 @@ def cli_args(fake: FakeOpenAI, tmp_path: Path, *args: str) -> list[str]:
 def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
     fake: FakeOpenAI, settings: Settings, tmp_path: Path
 ) -> None:
-    faults = ["429-once", "500-once", "invalid-once", "500-always", "slow", "drop"]
+    faults = ["429-once", "429-nan", "500-once", "invalid-once", "500-always", "slow", "drop"]
     faults += ["invalid", "malformed"]
     records = [{"id": "plain", "text": article(None), "published": "2024-03-05"}]
     records += [{"id": f, "text": article(f)} for f in faults]
@@ -101,11 +101,11 @@ def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
 
     lines = by_id(read_lines(out))
     assert set(lines) == {r["id"] for r in records}
-    for ok in ("plain", "429-once", "500-once", "invalid-once"):
+    for ok in ("plain", "429-once", "429-nan", "500-once", "invalid-once"):
         assert lines[ok]["ok"], lines[ok]
         quote = lines[ok]["record"]["events"][0]["evidence"][0]["quote"]
         assert quote.startswith("Gunmen attacked the village")
-    assert fake.requests["429-once"] == 2  # refused once, then answered
+    assert fake.requests["429-once"] == fake.requests["429-nan"] == 2  # refused, then answered
     assert fake.requests["500-once"] == 2
     assert fake.requests["invalid-once"] == 2  # one re-ask repaired the answer
     plain = lines["plain"]["record"]
@@ -117,14 +117,19 @@ def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
         "slow": "endpoint_error",
         "drop": "endpoint_error",
         "invalid": "invalid_model_output",
-        "malformed": "invalid_model_output",
+        "malformed": "endpoint_error",  # a 200 that is not JSON: the endpoint failed, not the model
     }
     assert fake.requests["500-always"] == fake.requests["drop"] == settings.max_attempts
+    assert fake.requests["malformed"] == settings.max_attempts
+    assert "not a JSON object" in lines["malformed"]["error"]["message"]
     assert fake.requests["slow"] == settings.max_attempts
     assert "APITimeoutError" in lines["slow"]["error"]["message"]
     assert fake.requests["invalid"] == 1 + settings.max_reasks
-    assert (summary.ok, summary.failed, summary.events) == (4, 5, 4)
-    assert summary.errors == Counter(endpoint_error=3, invalid_model_output=2)
+    assert (summary.ok, summary.failed, summary.events) == (5, 5, 5)
+    assert summary.errors == Counter(endpoint_error=4, invalid_model_output=1)
+    assert len(summary.slowest) == 5  # where the time went, failures included
+    assert {name for _, name, _ in summary.slowest} <= set(lines)
+    assert "slowest: " in summary.render()
     assert not summary.all_ok
 
 

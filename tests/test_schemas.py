@@ -183,3 +183,11 @@ def test_the_draft_schema_is_small_and_bounded() -> None:
     event = schema["$defs"]["EventDraft"]
     assert event["additionalProperties"] is False
     assert set(event["required"]) >= {"quote", "type", "attacker", "target", "killed", "main"}
+    strings = [
+        option
+        for prop in event["properties"].values()
+        for option in prop.get("anyOf", [prop])
+        if option.get("type") == "string"
+    ]
+    assert len(strings) == 10 and all("maxLength" in s for s in strings)  # no runaway value
+    assert schema["properties"]["headlines"]["items"]["maxLength"] == 1000
