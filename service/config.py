@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         validation_alias=_env("DEADLINE"),
         description="Seconds one article may take in all: every chunk, retry and re-ask.",
     )
+    # -- HTTP server
+    max_pending: int = Field(
+        default=16,
+        ge=1,
+        validation_alias=_env("MAX_PENDING"),
+        description="Extraction requests in progress or waiting; more get 503 + Retry-After.",
+    )
     # -- input limits
     chunk_chars: int = Field(
         default=6000, ge=500, description="Longer articles are split into chunks of this size."

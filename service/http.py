@@ -8,12 +8,13 @@ with one line of text: never a stack trace, never the token or an API key.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -50,6 +51,7 @@ from service.templates import TemplateError, available_templates
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/v1/health"
+BUSY_RETRY_AFTER = 10  # seconds a client is asked to wait when the queue is full
 
 _STATUS: dict[type[ExtractionError], int] = {
     InputError: 422,
@@ -65,7 +67,7 @@ _ERROR_TEXTS = {
     422: "Invalid request, or an article that cannot be read (empty, binary, too long).",
     500: "Unexpected server error; details are only in the server log.",
     502: "The model endpoint failed, or its answer never fit the schema.",
-    503: "The model cannot be loaded or started.",
+    503: "The model cannot be loaded or started, or too many requests are waiting (busy).",
     504: "The article took longer than the server's deadline setting.",
 }
 
@@ -91,16 +93,22 @@ def error_response(
 
 
 class _Guard:
-    """Bearer token and body size, checked before FastAPI reads or parses anything.
+    """Bearer token, body size and load, checked before FastAPI reads or parses anything.
 
     The body is read here up to the limit and replayed to the app, so a lying or
-    missing Content-Length cannot get more than `max_body_bytes` into memory.
+    missing Content-Length cannot get more than `max_body_bytes` into memory. At most
+    `max_pending` extraction requests run or wait at once; more get 503 with
+    Retry-After, so a queue never grows without bound behind a slow model.
     """
 
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, token: str | None, max_body_bytes: int, max_pending: int
+    ) -> None:
         self.app = app
         self._token = token.encode() if token is not None else None
         self._max = max_body_bytes
+        self._max_pending = max_pending
+        self._pending = 0  # only touched on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,7 +156,23 @@ class _Guard:
             message, body = body, None
             return message
 
-        await _answer_even_a_bug(self.app, scope, replay, send)
+        extraction = scope["method"] == "POST" and scope["path"].startswith("/v1/extract")
+        if extraction and self._pending >= self._max_pending:
+            busy = error_response(
+                503,
+                "busy",
+                f"{self._pending} extraction requests are already in progress or waiting "
+                "(setting max_pending); retry later",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+            await busy(scope, replay, send)
+            return
+        counted = int(extraction)
+        self._pending += counted
+        try:
+            await _answer_even_a_bug(self.app, scope, replay, send)
+        finally:
+            self._pending -= counted
 
 
 async def _answer_even_a_bug(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -226,32 +250,54 @@ class _Extractors:
                 self.default.close()
 
 
-class _Coalescer:
-    """Identical concurrent requests wait for the first; they then read its answer from the cache.
+class _Flight:
+    """One extraction in progress, and the identical requests waiting for it."""
 
-    Without this, N clients sending the same article at once would each pay a full
-    model call, since the answer is cached only when the first call ends.
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: ExtractionError | None = None
+        self.waiters = 0
+
+
+class _Coalescer:
+    """Identical concurrent requests share one extraction: its answer or its failure.
+
+    The first runs; the others wait. When it succeeds they read its answer from the
+    cache at once; when it fails they get the same typed error at once, instead of
+    each retrying an endpoint that is down, one after another.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[threading.Lock, int]] = {}
+        self._flights: dict[str, _Flight] = {}
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
+    def run(self, key: str, extract: Callable[[], ArticleEvents]) -> ArticleEvents:
         with self._lock:
-            lock, users = self._held.get(key, (threading.Lock(), 0))
-            self._held[key] = (lock, users + 1)
+            flight = self._flights.get(key)
+            if flight is not None:
+                flight.waiters += 1
+            else:
+                self._flights[key] = _Flight()
+        if flight is not None:
+            flight.done.wait()
+            if flight.error is not None:
+                raise copy.copy(flight.error)
+            return extract()  # from the cache now
+        flight = self._flights[key]
         try:
-            with lock:
-                yield
+            return extract()
+        except ExtractionError as exc:
+            flight.error = exc
+            raise
         finally:
             with self._lock:
-                lock, users = self._held[key]
-                if users == 1:
-                    del self._held[key]
-                else:
-                    self._held[key] = (lock, users - 1)
+                del self._flights[key]
+            flight.done.set()
+
+    def waiting(self) -> int:
+        """Requests waiting for an identical one (for tests and diagnostics)."""
+        with self._lock:
+            return sum(f.waiters for f in self._flights.values())
 
 
 def create_app(
@@ -277,10 +323,13 @@ def create_app(
     def run(request: ExtractRequest) -> ArticleEvents:
         chosen = pool.get(request.prompt)
         key = f"{chosen.template.ref}:{hashlib.sha256(request.text.encode()).hexdigest()}"
-        with coalescer.hold(key) if chosen.settings.use_cache else nullcontext():
-            record = chosen.extract(
+
+        def extract() -> ArticleEvents:
+            return chosen.extract(
                 request.text, id=request.id or request.url, published=request.published
             )
+
+        record = coalescer.run(key, extract) if chosen.settings.use_cache else extract()
         pool.load_error = None  # the model answered, whatever warm-up said
         return record
 
@@ -309,7 +358,10 @@ def create_app(
         summary="Typed, evidence-grounded event records from news articles.",
         lifespan=lifespan,
     )
-    app.add_middleware(_Guard, token=token, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        _Guard, token=token, max_body_bytes=max_body_bytes, max_pending=settings.max_pending
+    )
+    app.state.coalescer = coalescer  # for diagnostics: how many requests wait on another
 
     @app.exception_handler(ExtractionError)
     async def _typed_error(_: Request, exc: ExtractionError) -> JSONResponse:

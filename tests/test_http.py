@@ -465,3 +465,57 @@ def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert "$NEWSEVENTS_TOKEN is set but empty" in done.stderr
+
+
+class Gate(Extractor):
+    """Blocks every extraction until the test opens the gate; then fails or answers."""
+
+    def __init__(self, settings: Settings, *, fail: bool) -> None:
+        super().__init__(settings)
+        self.gate = threading.Event()
+        self.entered = threading.Semaphore(0)
+        self.calls = 0
+        self.fail = fail
+
+    def extract(self, text: Any, *, id: Any = None, published: Any = None) -> ArticleEvents:
+        self.calls += 1
+        self.entered.release()
+        self.gate.wait(timeout=60)
+        if self.fail:
+            raise EndpointError("model endpoint failed 4 times: InternalServerError")
+        return ArticleEvents(id=id)
+
+
+def test_waiters_of_a_failed_call_get_its_failure_at_once(tmp_path: Path) -> None:
+    """Identical requests behind a failing one must not each retry the endpoint in turn."""
+    gate = Gate(dead_endpoint(tmp_path), fail=True)
+    app = create_app(extractor=gate)
+    with serving(app) as url, ThreadPoolExecutor(6) as pool:
+        post = lambda _: httpx.post(f"{url}/v1/extract", json={"text": "same"}, timeout=60)  # noqa: E731
+        answers = [pool.submit(post, n) for n in range(6)]
+        assert gate.entered.acquire(timeout=30)  # the first is extracting...
+        deadline = time.monotonic() + 30
+        while app.state.coalescer.waiting() < 5:  # ...and the other five wait for it
+            assert time.monotonic() < deadline, "the identical requests never queued"
+            time.sleep(0.02)
+        gate.gate.set()
+        statuses = [a.result().status_code for a in answers]
+    assert statuses == [502] * 6
+    assert gate.calls == 1
+
+
+def test_a_full_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
+    gate = Gate(dead_endpoint(tmp_path, max_pending=2), fail=False)
+    with serving(create_app(extractor=gate)) as url, ThreadPoolExecutor(2) as pool:
+        post = lambda text: httpx.post(f"{url}/v1/extract", json={"text": text}, timeout=60)  # noqa: E731
+        running = [pool.submit(post, text) for text in ("one", "two")]
+        for _ in running:
+            assert gate.entered.acquire(timeout=30)
+        refused = httpx.post(f"{url}/v1/extract", json={"text": "three"}, timeout=30)
+        health = httpx.get(f"{url}/v1/health", timeout=30)
+        gate.gate.set()
+        assert [r.result().status_code for r in running] == [200, 200]
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "busy"
+    assert int(refused.headers["retry-after"]) > 0
+    assert health.status_code == 200  # probes are not queued
