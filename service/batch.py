@@ -22,6 +22,7 @@ import heapq
 import json
 import logging
 import os
+import stat
 import threading
 import time
 from collections import Counter
@@ -70,6 +71,7 @@ class BatchSummary:
     ok: int = 0
     failed: int = 0
     skipped: int = 0
+    not_read: int = 0  # directory entries that are no articles (each named in a warning)
     earlier_ok: int = 0
     earlier_failed: int = 0
     events: int = 0
@@ -135,6 +137,8 @@ class BatchSummary:
         if self.slowest:
             slow = sorted(self.slowest, reverse=True)
             lines.append("slowest: " + ", ".join(f"{n} ({t:.1f} s, {o})" for t, n, o in slow))
+        if self.not_read:
+            lines.append(f"not read: {self.not_read} directory entries that are no articles")
         if self.skipped:
             lines.append(
                 f"resumed: {self.skipped} input entries already in the output, skipped "
@@ -174,6 +178,9 @@ def run_batch(
     source = open_source(inputs, stdin)
     with ResultLog.open(out_path, retry_failed=retry_failed) as out:
         summary = BatchSummary(earlier_ok=out.earlier_ok, earlier_failed=out.earlier_failed)
+        summary.not_read = len(source.skipped)
+        for note in source.skipped:  # every input entry: an output line or a warning
+            log.warning("%s: %s", source.name, note)
         own = extractor is None
         if extractor is None:
             if settings.resolved_backend() is Backend.EMBEDDED:
@@ -305,8 +312,12 @@ class ResultLog:
     @classmethod
     @contextmanager
     def open(cls, path: Path, *, retry_failed: bool = False) -> Iterator[ResultLog]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = _open_locked(path)
+        """The output, locked; refused with a `BatchError` unless it is a regular file."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _open_locked(path)
+        except OSError as exc:
+            raise BatchError(f"cannot write the output {path}: {exc.strerror or exc}") from None
         try:
             if retry_failed:
                 _drop_failures(path)  # renames a new file into place: lock that one instead
@@ -314,6 +325,10 @@ class ResultLog:
                 os.close(old)
             result_log = cls(path, fd)
             result_log._load()
+        except OSError as exc:
+            os.close(fd)
+            raise BatchError(f"cannot use the output {path}: {exc.strerror or exc}") from None
+        try:
             yield result_log
         finally:
             os.close(fd)  # also releases the lock
@@ -345,9 +360,12 @@ class ResultLog:
         data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
         with self._lock:
             view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
-            os.fsync(self._fd)
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+                os.fsync(self._fd)
+            except OSError as exc:  # disk full, file system gone: stop, resumable
+                raise BatchError(f"cannot write to {self.path}: {exc.strerror or exc}") from None
 
 
 def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
@@ -365,8 +383,17 @@ def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
 
 
 def _open_locked(path: Path) -> int:
-    """Open for appending, with an exclusive lock: two batches on one file would duplicate."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    """Open for appending, with an exclusive lock: two batches on one file would duplicate.
+
+    Only a regular file: /dev/null would lose every line, /dev/zero never ends when the
+    resume reads it, and a FIFO or a closed pipe cannot be resumed from.
+    """
+    if path.exists() and not path.is_file():
+        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
