@@ -6,7 +6,6 @@ environment variable, never from the command line, where `ps` would show it.
 
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any
 
@@ -16,7 +15,7 @@ import uvicorn
 from service.cli_options import build_settings, settings_options
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES
-from service.redact import SecretFilter
+from service.http_server import server_config
 
 TOKEN_ENV = "NEWSEVENTS_TOKEN"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -63,15 +62,4 @@ def serve(
         max_body_bytes=max_body_bytes,
     )
     click.echo(f"auth: {'bearer token from $' + token_env if token else 'none'}", err=True)
-    uvicorn.run(
-        app, host=host, port=port, log_level="info", server_header=False, log_config=_log_config()
-    )
-
-
-def _log_config() -> dict[str, Any]:
-    """uvicorn's own logging, with the secret filter on each of its handlers."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {"secrets": {"()": SecretFilter}}
-    for handler in config["handlers"].values():
-        handler["filters"] = ["secrets"]
-    return config
+    uvicorn.Server(server_config(app, host=host, port=port, log_level="info")).run()

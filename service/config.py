@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         validation_alias=_env("MAX_PENDING"),
         description="Extraction requests in progress or waiting; more get 503 + Retry-After.",
     )
+    client_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=_env("CLIENT_TIMEOUT"),
+        description="Seconds a client has to send a request's headers, and again its body.",
+    )
     # -- input limits
     chunk_chars: int = Field(
         default=6000, ge=500, description="Longer articles are split into chunks of this size."

@@ -8,9 +8,12 @@ with one line of text: never a stack trace, never the token or an API key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import hashlib
 import logging
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -51,7 +54,10 @@ from service.templates import TemplateError, available_templates
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/v1/health"
+_PATH = re.compile(r"(?<![\w:/.~])~?(?:/[^/\s'\"`:,;]+)*/([^/\s'\"`:,;]+)")
 BUSY_RETRY_AFTER = 10  # seconds a client is asked to wait when the queue is full
+#: A refused body is read and dropped up to this size, so the client reads the refusal.
+DRAIN_BYTES = 128 * 1024 * 1024
 
 _STATUS: dict[type[ExtractionError], int] = {
     InputError: 422,
@@ -93,29 +99,41 @@ def error_response(
 
 
 class _Guard:
-    """Bearer token, body size and load, checked before FastAPI reads or parses anything.
+    """Bearer token, body size, body time and load, checked before FastAPI reads anything.
 
     The body is read here up to the limit and replayed to the app, so a lying or
-    missing Content-Length cannot get more than `max_body_bytes` into memory. At most
+    missing Content-Length cannot get more than `max_body_bytes` into memory, and a
+    body must arrive within `client_timeout` seconds (else 408). A refused body is
+    read and dropped (within bounds) before the answer, so the client, still
+    sending, reads the 401 or 413 instead of a reset connection. At most
     `max_pending` extraction requests run or wait at once; more get 503 with
     Retry-After, so a queue never grows without bound behind a slow model.
     """
 
     def __init__(
-        self, app: ASGIApp, *, token: str | None, max_body_bytes: int, max_pending: int
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        max_body_bytes: int,
+        max_pending: int,
+        client_timeout: float,
     ) -> None:
         self.app = app
         self._token = token.encode() if token is not None else None
         self._max = max_body_bytes
         self._max_pending = max_pending
+        self._timeout = client_timeout
         self._pending = 0  # only touched on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body = _Body(receive, self._timeout)
         token = self._token
         if token is not None and scope["path"] != HEALTH_PATH and not _authorized(scope, token):
+            await body.drop()
             response = error_response(
                 401,
                 "unauthorized",
@@ -129,31 +147,30 @@ class _Guard:
         )
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._max:
+            await body.drop()
             await too_large(scope, receive, send)
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            size += len(message.get("body", b""))
-            if size > self._max:
-                await too_large(scope, receive, send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body: Message | None = {
-            "type": "http.request",
-            "body": b"".join(chunks),
-            "more_body": False,
-        }
+        try:
+            data = await body.read(self._max)
+        except TimeoutError:
+            late = error_response(
+                408, "timeout", f"the request body did not arrive within {self._timeout:g} s"
+            )
+            await late(scope, receive, send)
+            return
+        if data is None:  # the client went away
+            return
+        if len(data) > self._max:
+            await body.drop()
+            await too_large(scope, receive, send)
+            return
+        request: Message | None = {"type": "http.request", "body": data, "more_body": False}
 
         async def replay() -> Message:
-            nonlocal body
-            if body is None:
+            nonlocal request
+            if request is None:
                 return await receive()  # after the body: wait for the disconnect
-            message, body = body, None
+            message, request = request, None
             return message
 
         extraction = scope["method"] == "POST" and scope["path"].startswith("/v1/extract")
@@ -173,6 +190,42 @@ class _Guard:
             await _answer_even_a_bug(self.app, scope, replay, send)
         finally:
             self._pending -= counted
+
+
+class _Body:
+    """A request body read under one deadline: kept up to a limit, or dropped."""
+
+    def __init__(self, receive: Receive, seconds: float) -> None:
+        self._receive = receive
+        self._end = asyncio.get_running_loop().time() + seconds
+        self._done = False
+
+    async def _next(self) -> Message:
+        left = self._end - asyncio.get_running_loop().time()
+        message = await asyncio.wait_for(self._receive(), timeout=max(left, 0))
+        self._done = message["type"] == "http.disconnect" or not message.get("more_body", False)
+        return message
+
+    async def read(self, limit: int) -> bytes | None:
+        """The body, or its first `limit` + 1 bytes if longer; None if the client left.
+
+        Raises TimeoutError when it does not arrive in time.
+        """
+        chunks, size = [], 0
+        while not self._done and size <= limit:
+            message = await self._next()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+        return b"".join(chunks)
+
+    async def drop(self) -> None:
+        """Read and discard the rest, up to DRAIN_BYTES and the deadline."""
+        size = 0
+        with contextlib.suppress(TimeoutError):
+            while not self._done and size <= DRAIN_BYTES:
+                size += len((await self._next()).get("body", b""))
 
 
 async def _answer_even_a_bug(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -359,8 +412,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(
-        _Guard, token=token, max_body_bytes=max_body_bytes, max_pending=settings.max_pending
+        _Guard,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_pending=settings.max_pending,
+        client_timeout=settings.client_timeout,
     )
+    app.state.settings = settings  # the server's timeouts come from here
     app.state.coalescer = coalescer  # for diagnostics: how many requests wait on another
 
     @app.exception_handler(ExtractionError)
@@ -393,7 +451,10 @@ def create_app(
 
     @app.get(HEALTH_PATH, response_model=Health, responses={503: {"model": Health}})
     async def health(response: Response) -> Health:
-        """Open without a token, for probes; 503 until the model is loaded. Never blocks."""
+        """Open without a token, for probes; 503 until the model is loaded. Never blocks.
+
+        It names the model, never a path on the server.
+        """
         status = pool.status()
         response.status_code = 200 if status == "ok" else 503
         return Health(
@@ -403,7 +464,7 @@ def create_app(
             model=settings.model if settings.gguf is None else settings.gguf.name,
             prompt=pool.default.template.ref,
             prompts=available_templates(),
-            error=pool.load_error,
+            error=without_paths(pool.load_error) if pool.load_error else None,
         )
 
     @app.get("/v1/schema", responses=_errors(401, 500))
@@ -412,6 +473,11 @@ def create_app(
         return article_schema
 
     return app
+
+
+def without_paths(message: str) -> str:
+    """File names instead of paths: health is open to anyone, the file system is not."""
+    return _PATH.sub(lambda m: m.group(1), message)
 
 
 def validation_message(errors: Any) -> str:

@@ -37,6 +37,7 @@ from service import EndpointError, ExtractionError, Extractor, InputError, Setti
 from service.client import Client, ServiceError
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
+from service.http_server import server_config
 from service.templates import PromptTemplate, available_templates, load_template
 from tests.conftest import ROOT, TEST_MODEL, seed
 
@@ -47,8 +48,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    """Run `app` under uvicorn on an ephemeral loopback port; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    """Run `app` as `serve` does, on an ephemeral loopback port; yields its base URL."""
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -424,7 +425,8 @@ def test_a_model_that_cannot_load_is_503_and_health_says_why(tmp_path: Path) -> 
         response = httpx.post(f"{url}/v1/extract", json={"text": "Two killed."})
         status = httpx.get(f"{url}/v1/health").status_code
     assert (status, health["status"], health["model_loaded"]) == (503, "error", False)
-    assert health["error"].startswith("GGUF file not found")
+    assert health["error"] == "GGUF file not found: missing.gguf"  # a name, never a path
+    assert str(tmp_path) not in str(health)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "model_unavailable"
 
@@ -519,3 +521,39 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
     assert refused.json()["error"]["code"] == "busy"
     assert int(refused.headers["retry-after"]) > 0
     assert health.status_code == 200  # probes are not queued
+
+
+@pytest.fixture(scope="module")
+def impatient_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = dead_endpoint(tmp_path_factory.mktemp("http-impatient"), client_timeout=0.5)
+    with serving(create_app(settings)) as url:
+        yield url
+
+
+def _raw(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=30)
+
+
+def test_a_client_that_never_finishes_its_headers_is_dropped(impatient_url: str) -> None:
+    with _raw(impatient_url) as sock:
+        sock.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Le")
+        assert sock.recv(1024) == b""  # closed by the server, long before our 30 s
+
+
+def test_a_client_that_never_finishes_its_body_gets_408(impatient_url: str) -> None:
+    with _raw(impatient_url) as sock:
+        head = b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(head + b"Content-Length: 100\r\n\r\n" + b'{"text": "')
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b'"code":"timeout"' in answer
+
+
+def test_a_standard_client_posting_50_mb_reads_the_413(guarded_url: str) -> None:
+    """The server reads and drops the body it refuses, so the client is not reset."""
+    response = httpx.post(
+        f"{guarded_url}/v1/extract", headers=AUTH, content=b"x" * 50_000_000, timeout=60
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
