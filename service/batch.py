@@ -186,6 +186,7 @@ def run_batch(
             if settings.resolved_backend() is Backend.EMBEDDED:
                 settings = settings.model_copy(update={"n_parallel": concurrency})
             extractor = Extractor(settings)
+        interrupted = False
         try:
             with _progress(source.total, quiet, console) as bar:
                 for entry in _run(extractor, source.items, out.done, concurrency, summary, bar):
@@ -194,8 +195,13 @@ def run_batch(
                     out.write(entry)
                     summary.add(entry)
                     bar.done(entry, summary)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            if own:
+            if own and interrupted:  # start nothing more; the caller need not wait for the rest
+                extractor.cancel()
+            elif own:
                 extractor.close()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -9,6 +9,7 @@ Exit codes, so scripts can tell a finished batch from one to re-run:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +87,10 @@ def batch(
         sys.exit(EXIT_STOPPED)
     except KeyboardInterrupt:
         click.echo(f"interrupted: re-run the same command to resume into {output}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.stderr.flush()
+        # Workers may wait on the model for minutes; their results would be dropped anyway.
+        # Every written line is already fsynced and cache writes are atomic, so exit now.
+        os._exit(EXIT_INTERRUPTED)
     click.echo(summary.render(), err=True)
     if not summary.all_ok:
         click.echo(f'some articles failed: see the lines with "ok": false in {output}', err=True)

@@ -38,3 +38,9 @@ class DeadlineExceeded(EndpointError):
     """The article took longer than the `deadline` setting, every chunk and retry included."""
 
     code = "deadline_exceeded"
+
+
+class Cancelled(ExtractionError):
+    """The extractor was closed (Ctrl-C, shutdown) while this article was in progress."""
+
+    code = "cancelled"

@@ -23,7 +23,13 @@ from service.cache import ResponseCache, cache_key
 from service.checks import check_events
 from service.config import Settings
 from service.dates import find_published
-from service.errors import DeadlineExceeded, EndpointError, ExtractionError, ModelOutputError
+from service.errors import (
+    Cancelled,
+    DeadlineExceeded,
+    EndpointError,
+    ExtractionError,
+    ModelOutputError,
+)
 from service.logs import CallLog
 from service.records import build_event, grounded_headlines, merge_duplicates
 from service.redact import redact, register, scrub
@@ -54,6 +60,7 @@ class Extractor:
         self.calls = CallLog(cache_dir / "logs.db" if self.settings.log_prompts else None)
         self._client: instructor.Instructor | None = None
         self._client_lock = threading.Lock()
+        self._active: set[Budget] = set()  # extractions in progress, for cancel()
 
     # -- public API
     def extract(
@@ -69,7 +76,23 @@ class Extractor:
         setting or raises `DeadlineExceeded`.
         """
         with budget(self.settings.deadline) as spent:
-            return self._extract(text, id, published, spent)
+            with self._client_lock:
+                self._active.add(spent)
+            try:
+                return self._extract(text, id, published, spent)
+            finally:
+                with self._client_lock:
+                    self._active.discard(spent)
+
+    def cancel(self) -> None:
+        """Start no further model request for the extractions in progress (Ctrl-C).
+
+        Each ends with `Cancelled` once its request in flight returns; a process that
+        is exiting need not wait for that.
+        """
+        with self._client_lock:
+            for spent in self._active:
+                spent.cancel()
 
     def _extract(
         self, text: str | bytes, id: str | None, published: dt.date | None, spent: Budget
@@ -128,6 +151,7 @@ class Extractor:
         return other
 
     def close(self) -> None:
+        self.cancel()
         self.endpoints.close()
         self.cache.close()
 
@@ -250,6 +274,8 @@ class Extractor:
                         **sampling,
                     )
         except Exception as exc:
+            if spent.cancelled:
+                raise Cancelled("the extraction was cancelled: the extractor closed") from None
             if spent.expired:
                 raise DeadlineExceeded(
                     f"the article took longer than its deadline of {self.settings.deadline:g} s "

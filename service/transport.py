@@ -32,16 +32,22 @@ class Attempt:
     completion_tokens: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: one per extraction
 class Budget:
     """What one extraction may still spend, and every request it has made."""
 
     deadline: float  # time.monotonic() by which the extraction must end
     attempts: list[Attempt] = field(default_factory=list)
     expired: bool = False  # set when a request or retry was refused for lack of time
+    cancelled: bool = False
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
+
+    def cancel(self) -> None:
+        """No further request or retry starts (the request in flight runs out)."""
+        self.cancelled = True
+        self.deadline = float("-inf")
 
 
 _budget: ContextVar[Budget | None] = ContextVar("newsevents_budget", default=None)

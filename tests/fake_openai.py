@@ -83,6 +83,7 @@ class FakeOpenAI:
         self.delay = delay
         self.slow_seconds = slow_seconds
         self.requests: collections.Counter[str] = collections.Counter()  # by fault name
+        self.answered: collections.Counter[str] = collections.Counter()  # delayed answers sent
         self._seen: collections.Counter[str] = collections.Counter()  # by article hash
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -197,6 +198,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                         for n, quote in enumerate(sentences[:8])
                     ]
                 self._json(200, _completion(json.dumps(draft), prompt_chars))
+                fake.answered[fault] += 1
 
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             self._raw(status, json.dumps(payload).encode(), "application/json", headers)

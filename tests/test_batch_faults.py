@@ -397,3 +397,25 @@ def _wait_for_lines(path: Path, lines: int, run: subprocess.Popen[bytes]) -> Non
             return
         time.sleep(0.05)
     raise AssertionError(f"the batch wrote fewer than {lines} lines before exiting or 30 s")
+
+
+def test_ctrl_c_does_not_wait_for_the_call_in_flight(tmp_path: Path) -> None:
+    """SIGINT ends the batch at once, resumably, while the endpoint is still generating."""
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "s", "text": article("slow")}])
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_TIMEOUT": "300"}
+    with FakeOpenAI(slow_seconds=120, lifetime=300) as fake:
+        command = cli_args(fake, tmp_path, str(source), "-o", str(out))
+        args = [sys.executable, "-m", "service", "batch", *command]
+        run = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while fake.requests["slow"] == 0:
+            assert run.poll() is None and time.monotonic() < deadline, "the request never came"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=100)
+        answered = fake.answered["slow"]
+    assert run.returncode == 130
+    assert answered == 0  # it exited while the endpoint was still working on the request
+    assert "interrupted: re-run the same command" in stderr and "Traceback" not in stderr
+    assert read_lines(out) == []  # nothing half-done was written
