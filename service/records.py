@@ -16,6 +16,7 @@ from service.dates import resolve_date
 from service.grounding import locate
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
+_IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart
 _OPEN_ENDED = re.compile(r"\b(at least|more than|over|upwards of|no fewer than)\s+\w+", re.I)
 
 
@@ -81,9 +82,6 @@ def same_event(a: Event, b: Event) -> bool:
         return False
     stated = sum(x is not None and y is not None for x, y in pairs[:_IDENTITY])
     return _share_evidence(a, b) or stated >= 2
-
-
-_IDENTITY = 4  # the first four facts identify an attack; the counts only tell attacks apart
 
 
 def _facts(event: Event) -> tuple[str | None, ...]:
