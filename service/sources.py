@@ -124,7 +124,11 @@ def scan_directory(root: Path) -> tuple[list[Path], list[str]]:
     """
     articles: list[Path] = []
     skipped: list[str] = []
-    for folder, dirs, files in os.walk(root):
+
+    def unreadable(error: OSError) -> None:
+        skipped.append(f"{error.filename}: {error.strerror}, not read")
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
         base = Path(folder)
         for name in sorted(dirs):
             if (base / name).is_symlink():

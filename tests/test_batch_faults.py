@@ -210,6 +210,7 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     (docs / "dangling.txt").symlink_to(docs / "gone.txt")
     (docs / "linked").symlink_to(docs / "more", target_is_directory=True)
     os.mkfifo(docs / "pipe.txt")
+    (docs / "locked").mkdir(mode=0o000)  # unreadable (unless tests run as root)
     out = tmp_path / "out.jsonl"
 
     with caplog.at_level(logging.WARNING, logger="service.batch"):
@@ -244,8 +245,10 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     warned = " ".join(r.getMessage() for r in caplog.records)
     for name in ("photo.jpg", ".hidden.txt", "linked: linked directory"):
         assert name in warned
+    locked = os.access(docs / "locked", os.R_OK) is False
+    assert ("locked: Permission denied" in warned) is locked
     assert fake.requests["ok"] == 4  # bad files never reach the endpoint
-    assert (summary.ok, summary.failed, summary.not_read) == (4, 8, 3)
+    assert (summary.ok, summary.failed, summary.not_read) == (4, 8, 3 + locked)
 
 
 def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
