@@ -106,8 +106,15 @@ class Extractor:
         chunks = chunk_text(article, self.settings.chunk_chars)
         if len(chunks) > 1:
             warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
-        for chunk in chunks:
-            draft, call = self._draft(chunk.text, spent)
+        for done, chunk in enumerate(chunks):
+            try:
+                draft, call = self._draft(chunk.text, spent)
+            except DeadlineExceeded as exc:
+                if len(chunks) == 1:
+                    raise
+                raise DeadlineExceeded(
+                    f"{exc}; {done} of {len(chunks)} chunks were done and are cached"
+                ) from None
             usage.prompt_tokens += call["prompt_tokens"]
             usage.completion_tokens += call["completion_tokens"]
             usage.model_calls += call["model_calls"]  # every request: retries and re-asks too

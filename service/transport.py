@@ -85,12 +85,14 @@ class MeteredTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         spent = _budget.get()
+        clamped = False  # whether the article's deadline, not the request timeout, bounds it
         if spent is not None:
             left = spent.remaining()
             if left <= 0:
                 spent.expired = True
                 raise DeadlineReached("the article's deadline has passed", request=request)
             timeouts = request.extensions.get("timeout", {})
+            clamped = any(limit is None or limit > left for limit in timeouts.values())
             request.extensions["timeout"] = {
                 phase: left if limit is None else min(limit, left)
                 for phase, limit in timeouts.items()
@@ -103,6 +105,8 @@ class MeteredTransport(httpx2.BaseTransport):
             body = response.read()
         except Exception as exc:
             attempt.error = f"{type(exc).__name__}: {exc}"
+            if spent is not None and clamped and isinstance(exc, httpx2.TimeoutException):
+                spent.expired = True  # it ran out of the article's time
             raise
         finally:
             attempt.seconds = time.perf_counter() - started

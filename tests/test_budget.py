@@ -67,3 +67,14 @@ def test_the_deadline_bounds_the_whole_extraction(fake: FakeOpenAI, tmp_path: Pa
     assert fake.requests["slow"] == 1  # no retry started once the time was up
     (row,) = logged(settings.cache_dir)
     assert row[0] is not None and row[0].startswith("the article took longer than its deadline")
+
+
+def test_a_long_article_past_its_deadline_says_how_far_it_got(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    lines = [f"Gunmen attacked the village of Tora {n} on Monday, police said." for n in range(12)]
+    text = "\n".join(lines) + " [[fault:slow]]\n"  # only the last chunk is slow
+    settings = settings_for(fake, tmp_path, chunk_chars=500, deadline=5, max_attempts=1)
+    with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded) as caught:
+        extractor.extract(text)
+    assert str(caught.value).endswith("; 3 of 4 chunks were done and are cached")
