@@ -11,12 +11,21 @@ written for it.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.vocab import Certainty, SubEventType
 
 MAX_EVENTS = 8
 MAX_HEADLINES = 3
+# Bounds on every string, so a model that starts repeating itself inside a value is
+# stopped by the grammar (llama.cpp, vLLM) after a sentence, not at max_tokens.
+MAX_QUOTE = 1000
+MAX_VALUE = 200
+
+Quote = Annotated[str, StringConstraints(max_length=MAX_QUOTE)]
+Value = Annotated[str, StringConstraints(max_length=MAX_VALUE)]
 
 
 class EventDraft(BaseModel):
@@ -24,7 +33,7 @@ class EventDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quote: str = Field(
+    quote: Quote = Field(
         description="The one sentence of the article that best reports this event, copied "
         "exactly, character for character. Never a photo caption."
     )
@@ -34,40 +43,42 @@ class EventDraft(BaseModel):
         "'Remote explosive/landmine/IED', 'Suicide bomb', 'Grenade', "
         "'Armed clash' (two armed sides fight), 'Attack' (armed violence against civilians)."
     )
-    attacker: str | None = Field(
+    attacker: Value | None = Field(
         description="Who carried out the attack, the side that fired (e.g. 'US forces'). "
         "null if the article does not say."
     )
-    target: str | None = Field(
+    target: Value | None = Field(
         description="Who or what was attacked, the side that was hit (e.g. 'Kataib Hezbollah'). "
         "Never the same as the attacker."
     )
-    place: str | None = Field(
+    place: Value | None = Field(
         description="The most specific place where it happened (town, base, district), as named."
     )
-    region: str | None = Field(
+    region: Value | None = Field(
         default=None, description="Province or state, only if the article names it."
     )
-    country: str | None = Field(description="Country where it happened.")
-    when: str | None = Field(
+    country: Value | None = Field(description="Country where it happened.")
+    when: Value | None = Field(
         description="The article's own words that date the event, as written "
         "(e.g. 'on Tuesday', 'Wednesday evening', 'last week', 'in February'). null if none."
     )
-    weapon: str | None = Field(
+    weapon: Value | None = Field(
         description="Weapon or means used (e.g. 'drone', 'rockets'), if stated."
     )
     killed: int | None = Field(
+        ge=0,
         description="People killed in this event as the article states the number. "
-        "null when not stated; 0 only when the article says nobody died."
+        "null when not stated; 0 only when the article says nobody died.",
     )
     injured: int | None = Field(
+        ge=0,
         description="People injured, as stated. null when not stated; 0 only when the article "
-        "says nobody was hurt."
+        "says nobody was hurt.",
     )
-    victims: str | None = Field(
+    victims: Value | None = Field(
         default=None, description="Who was killed or hurt, as described (e.g. 'a commander')."
     )
-    source: str | None = Field(
+    source: Value | None = Field(
         description="Who the article says reports the event, as written "
         "(e.g. 'a US official told Reuters', 'US Central Command')."
     )
@@ -86,7 +97,7 @@ class ArticleDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    headlines: list[str] = Field(
+    headlines: list[Quote] = Field(
         max_length=MAX_HEADLINES,
         description="The headline of each distinct story on the page, copied exactly "
         "(usually one).",

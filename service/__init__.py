@@ -18,6 +18,7 @@ import threading
 from schemas.events import ArticleEvents
 from service.config import Settings
 from service.errors import (
+    DeadlineExceeded,
     EndpointError,
     ExtractionError,
     InputError,
@@ -28,6 +29,7 @@ from service.extractor import Extractor
 
 __all__ = [
     "ArticleEvents",
+    "DeadlineExceeded",
     "EndpointError",
     "ExtractionError",
     "Extractor",

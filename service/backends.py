@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import diskcache
-import httpx
+import httpx2
 import instructor
 import openai
 
 from service.config import Backend, Settings
 from service.errors import ModelUnavailableError
+from service.transport import MeteredTransport
 from service.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def engine_version() -> str:
         return "absent"
 
 
-class LLGuidanceTransport(httpx.HTTPTransport):
+class LLGuidanceTransport(httpx2.HTTPTransport):
     """Sends instructor's `response_format` JSON schema as an LLGuidance grammar.
 
     llama.cpp converts a `json_schema` to its own GBNF grammar, which lets the model
@@ -58,11 +59,11 @@ class LLGuidanceTransport(httpx.HTTPTransport):
 
     JSON_OPTIONS: ClassVar[dict[str, object]] = {"whitespace_flexible": False}
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         return super().handle_request(self.rewrite(request))
 
     @classmethod
-    def rewrite(cls, request: httpx.Request) -> httpx.Request:
+    def rewrite(cls, request: httpx2.Request) -> httpx2.Request:
         """The same request with its JSON schema moved into an LLGuidance grammar."""
         if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
             return request
@@ -74,7 +75,7 @@ class LLGuidanceTransport(httpx.HTTPTransport):
         options = {"x-guidance": cls.JSON_OPTIONS, **schema}
         body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(options)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        return httpx.Request(
+        return httpx2.Request(
             request.method,
             request.url,
             headers=headers,
@@ -187,11 +188,8 @@ class EndpointManager:
         """An instructor client for the endpoint; transport retries are ours (tenacity)."""
         ep = self.endpoint()
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else "not-needed"
-        http = (
-            httpx.Client(transport=LLGuidanceTransport())
-            if self.settings.uses_llguidance()
-            else None
-        )
+        inner = LLGuidanceTransport() if self.settings.uses_llguidance() else httpx2.HTTPTransport()
+        http = openai.DefaultHttpxClient(transport=MeteredTransport(inner))
         raw = openai.OpenAI(
             base_url=ep.base_url,
             api_key=key,

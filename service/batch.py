@@ -18,9 +18,11 @@ use of an id) also carry "input_line", and are keyed by it for resuming.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import json
 import logging
 import os
+import stat
 import threading
 import time
 from collections import Counter
@@ -47,11 +49,13 @@ from rich.text import Text
 from service.config import Backend, Settings
 from service.errors import ExtractionError, ModelUnavailableError
 from service.extractor import Extractor
+from service.redact import redact
 from service.sources import Item, ItemError, open_source
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str | int]
+SLOWEST = 5  # articles named in the summary as the slowest
 
 
 class BatchError(ExtractionError):
@@ -67,6 +71,7 @@ class BatchSummary:
     ok: int = 0
     failed: int = 0
     skipped: int = 0
+    not_read: int = 0  # directory entries that are no articles (each named in a warning)
     earlier_ok: int = 0
     earlier_failed: int = 0
     events: int = 0
@@ -76,6 +81,8 @@ class BatchSummary:
     completion_tokens: int = 0
     seconds: float = 0.0
     errors: Counter[str] = field(default_factory=Counter)
+    #: the slowest articles of this run as (seconds, id, outcome), a min-heap of SLOWEST
+    slowest: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
@@ -94,15 +101,29 @@ class BatchSummary:
         if not entry["ok"]:
             self.failed += 1
             self.errors[entry["error"]["code"]] += 1
+            self._timed(entry.get("seconds"), entry, f"failed: {entry['error']['code']}")
             return
         self.ok += 1
         record = entry["record"]
-        self.events += len(record["events"])
         usage = record.get("usage") or {}
+        calls = usage.get("model_calls", 0)
+        self._timed(usage.get("seconds"), entry, f"{calls} model call{'s' * (calls != 1)}")
+        self.events += len(record["events"])
         self.cache_hits += usage.get("cache_hits", 0)
         self.model_calls += usage.get("model_calls", 0)
         self.prompt_tokens += usage.get("prompt_tokens", 0)
         self.completion_tokens += usage.get("completion_tokens", 0)
+
+    def _timed(self, seconds: float | None, entry: dict[str, Any], outcome: str) -> None:
+        """Keep the SLOWEST longest articles: where a batch's time went."""
+        if seconds is None:
+            return
+        name = str(entry["id"]) if entry["id"] is not None else f"line {entry.get('input_line')}"
+        item = (seconds, name, outcome)
+        if len(self.slowest) < SLOWEST:
+            heapq.heappush(self.slowest, item)
+        else:
+            heapq.heappushpop(self.slowest, item)
 
     def render(self) -> str:
         causes = ", ".join(f"{code} {n}" for code, n in self.errors.most_common())
@@ -113,6 +134,11 @@ class BatchSummary:
             f"tokens: {self.prompt_tokens:,} in, {self.completion_tokens:,} out",
             f"wall time: {self.seconds:.1f} s, {self.articles_per_minute:.1f} articles/min",
         ]
+        if self.slowest:
+            slow = sorted(self.slowest, reverse=True)
+            lines.append("slowest: " + ", ".join(f"{n} ({t:.1f} s, {o})" for t, n, o in slow))
+        if self.not_read:
+            lines.append(f"not read: {self.not_read} directory entries that are no articles")
         if self.skipped:
             lines.append(
                 f"resumed: {self.skipped} input entries already in the output, skipped "
@@ -152,22 +178,30 @@ def run_batch(
     source = open_source(inputs, stdin)
     with ResultLog.open(out_path, retry_failed=retry_failed) as out:
         summary = BatchSummary(earlier_ok=out.earlier_ok, earlier_failed=out.earlier_failed)
+        summary.not_read = len(source.skipped)
+        for note in source.skipped:  # every input entry: an output line or a warning
+            log.warning("%s: %s", source.name, note)
         own = extractor is None
         if extractor is None:
             if settings.resolved_backend() is Backend.EMBEDDED:
                 settings = settings.model_copy(update={"n_parallel": concurrency})
             extractor = Extractor(settings)
-        secret = settings.api_key.get_secret_value() if settings.api_key else None
+        interrupted = False
         try:
             with _progress(source.total, quiet, console) as bar:
                 for entry in _run(extractor, source.items, out.done, concurrency, summary, bar):
                     if not entry["ok"]:
-                        entry["error"]["message"] = redact(entry["error"]["message"], secret)
+                        entry["error"]["message"] = redact(entry["error"]["message"])
                     out.write(entry)
                     summary.add(entry)
                     bar.done(entry, summary)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            if own:
+            if own and interrupted:  # start nothing more; the caller need not wait for the rest
+                extractor.cancel()
+            elif own:
                 extractor.close()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -231,22 +265,26 @@ def _finished(pending: set[Future[dict[str, Any]]], *, block: bool) -> Iterator[
 
 def _extract(extractor: Extractor, item: Item) -> dict[str, Any]:
     """Runs in a worker: every outcome but an unusable model becomes an output entry."""
+    started = time.perf_counter()
     try:
         record = extractor.extract(item.load(), id=item.id, published=item.published)
     except ModelUnavailableError:
         raise  # not this article's fault: every other one would fail the same way
     except ExtractionError as exc:
-        return _failure(item, exc.code, str(exc))
+        failure = _failure(item, exc.code, str(exc))
     except OSError as exc:
-        return _failure(item, "bad_input", f"cannot read {item.path}: {exc.strerror}")
+        failure = _failure(item, "bad_input", f"cannot read {item.path}: {exc.strerror}")
     except Exception as exc:  # a bug must cost one article, not the batch
         log.exception("unexpected error on %s", item.id)
-        return _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
-    entry: dict[str, Any] = {"id": item.id, "ok": True}
-    if item.url:
-        entry["url"] = item.url
-    entry["record"] = record.model_dump(mode="json")
-    return entry
+        failure = _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
+    else:
+        entry: dict[str, Any] = {"id": item.id, "ok": True}
+        if item.url:
+            entry["url"] = item.url
+        entry["record"] = record.model_dump(mode="json")
+        return entry
+    failure["seconds"] = round(time.perf_counter() - started, 3)
+    return failure
 
 
 def _failure(item: Item, code: str, message: str) -> dict[str, Any]:
@@ -257,11 +295,6 @@ def _failure(item: Item, code: str, message: str) -> dict[str, Any]:
         entry["url"] = item.url
     entry.update(ok=False, error={"code": code, "message": " ".join(message.split())})
     return entry
-
-
-def redact(message: str, secret: str | None) -> str:
-    """Servers sometimes echo request headers in errors: never let the key reach a file."""
-    return message.replace(secret, "[redacted]") if secret else message
 
 
 def entry_key(entry: dict[str, Any]) -> Key:
@@ -285,8 +318,12 @@ class ResultLog:
     @classmethod
     @contextmanager
     def open(cls, path: Path, *, retry_failed: bool = False) -> Iterator[ResultLog]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = _open_locked(path)
+        """The output, locked; refused with a `BatchError` unless it is a regular file."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _open_locked(path)
+        except OSError as exc:
+            raise BatchError(f"cannot write the output {path}: {exc.strerror or exc}") from None
         try:
             if retry_failed:
                 _drop_failures(path)  # renames a new file into place: lock that one instead
@@ -294,6 +331,10 @@ class ResultLog:
                 os.close(old)
             result_log = cls(path, fd)
             result_log._load()
+        except OSError as exc:
+            os.close(fd)
+            raise BatchError(f"cannot use the output {path}: {exc.strerror or exc}") from None
+        try:
             yield result_log
         finally:
             os.close(fd)  # also releases the lock
@@ -325,9 +366,12 @@ class ResultLog:
         data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
         with self._lock:
             view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
-            os.fsync(self._fd)
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+                os.fsync(self._fd)
+            except OSError as exc:  # disk full, file system gone: stop, resumable
+                raise BatchError(f"cannot write to {self.path}: {exc.strerror or exc}") from None
 
 
 def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
@@ -345,8 +389,17 @@ def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
 
 
 def _open_locked(path: Path) -> int:
-    """Open for appending, with an exclusive lock: two batches on one file would duplicate."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    """Open for appending, with an exclusive lock: two batches on one file would duplicate.
+
+    Only a regular file: /dev/null would lose every line, /dev/zero never ends when the
+    resume reads it, and a FIFO or a closed pipe cannot be resumed from.
+    """
+    if path.exists() and not path.is_file():
+        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -53,6 +53,10 @@ class ResponseCache:
         if self._store is not None:
             self._store.set(key, value)
 
+    def delete(self, key: str) -> None:
+        if self._store is not None:
+            self._store.delete(key)
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {"hits": self.hits, "misses": self.misses}

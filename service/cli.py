@@ -13,8 +13,10 @@ from service.cli_batch import batch
 from service.cli_link import link
 from service.cli_options import build_settings, configure_logging, run_group, settings_options
 from service.cli_serve import serve
+from service.errors import ExtractionError, InputError, ModelUnavailableError
 from service.extractor import Extractor
 from service.logs import CallLog
+from service.text import read_limited
 
 
 @click.group()
@@ -33,21 +35,40 @@ main.add_command(serve)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @settings_options
 def extract(paths: tuple[Path, ...], **options: Any) -> None:
-    """Extract events from article files ('-' reads stdin); prints JSON."""
+    """Extract events from article files ('-' reads stdin); prints JSON.
+
+    With several files, each one that fails gets its own error line and the others
+    are still printed (exit 1 if any failed).
+    """
+    records, failures = [], 0
     with Extractor(build_settings(**options)) as extractor:
-        records = []
         for path in paths:
-            data = sys.stdin.buffer.read() if str(path) == "-" else _read(path)
-            records.append(extractor.extract(data, id=path.name if str(path) != "-" else None))
+            stdin = str(path) == "-"
+            try:
+                data = read_limited(sys.stdin.buffer, "standard input") if stdin else _read(path)
+                records.append(extractor.extract(data, id=None if stdin else path.name))
+            except ModelUnavailableError:
+                raise  # every other file would fail the same way
+            except ExtractionError as exc:
+                if len(paths) == 1:
+                    raise
+                failures += 1
+                click.echo(f"error: {path}: {exc}", err=True)
     dumped = [r.model_dump(mode="json") for r in records]
-    click.echo(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2, ensure_ascii=False))
+    if dumped:
+        output = dumped[0] if len(paths) == 1 else dumped
+        click.echo(json.dumps(output, indent=2, ensure_ascii=False))
+    if failures:
+        sys.exit(1)
 
 
 def _read(path: Path) -> bytes:
+    """A file's bytes, up to the input limit: /dev/zero or a huge file is refused, not read."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            return read_limited(stream, str(path))
     except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 @main.command()

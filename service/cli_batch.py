@@ -9,6 +9,7 @@ Exit codes, so scripts can tell a finished batch from one to re-run:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from rich.logging import RichHandler
 from service.batch import run_batch
 from service.cli_options import build_settings, settings_options
 from service.errors import ExtractionError
+from service.redact import protect
 
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
@@ -85,7 +87,10 @@ def batch(
         sys.exit(EXIT_STOPPED)
     except KeyboardInterrupt:
         click.echo(f"interrupted: re-run the same command to resume into {output}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.stderr.flush()
+        # Workers may wait on the model for minutes; their results would be dropped anyway.
+        # Every written line is already fsynced and cache writes are atomic, so exit now.
+        os._exit(EXIT_INTERRUPTED)
     click.echo(summary.render(), err=True)
     if not summary.all_ok:
         click.echo(f'some articles failed: see the lines with "ok": false in {output}', err=True)
@@ -106,6 +111,7 @@ def _batch_logging(quiet: bool, console: Console) -> Iterator[None]:
         else RichHandler(console=console, show_path=False, show_time=False)
     )
     handler.setFormatter(logging.Formatter("%(message)s"))
+    protect(handler)
     saved = root.handlers[:]
     batch_log, instructor_log = logging.getLogger("service.batch"), logging.getLogger("instructor")
     levels = batch_log.level, instructor_log.level

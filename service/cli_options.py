@@ -11,6 +11,7 @@ import click
 
 from service.config import Backend, Settings
 from service.errors import ExtractionError
+from service.redact import protect, redact
 
 _SETTING_OPTIONS = ("model", "base_url", "backend", "gguf", "prompt", "cache_dir")
 
@@ -47,10 +48,13 @@ def configure_logging(verbose: bool) -> None:
     """Quiet by default, so a failure is the one line `run_group` prints; -v shows retries.
 
     instructor logs every failed attempt at ERROR; our own retry policy says the same
-    more usefully, so instructor's logger only speaks with -v.
+    more usefully, so instructor's logger only speaks with -v. Whatever is logged,
+    by us or a library, passes a filter that cuts out the API key and tokens.
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(message)s")
     logging.getLogger("instructor").setLevel(logging.INFO if verbose else logging.CRITICAL)
+    for handler in logging.getLogger().handlers:
+        protect(handler)
 
 
 def run_group(group: click.Group, *, failure_code: int = 1) -> None:
@@ -66,3 +70,7 @@ def run_group(group: click.Group, *, failure_code: int = 1) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: one line here; the traceback only with -v
+        logging.getLogger(__name__).info("unexpected error", exc_info=True)
+        click.echo(f"internal error: {type(exc).__name__}: {redact(str(exc))[:300]}", err=True)
+        sys.exit(failure_code)

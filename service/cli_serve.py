@@ -7,6 +7,7 @@ environment variable, never from the command line, where `ps` would show it.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ import uvicorn
 from service.cli_options import build_settings, settings_options
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES
+from service.http_server import server_config
 
 TOKEN_ENV = "NEWSEVENTS_TOKEN"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -61,4 +63,10 @@ def serve(
         max_body_bytes=max_body_bytes,
     )
     click.echo(f"auth: {'bearer token from $' + token_env if token else 'none'}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    server = uvicorn.Server(server_config(app, host=host, port=port, log_level="info"))
+    server.run()
+    # After a shutdown (Ctrl-C), a worker thread may still wait on the model for minutes.
+    # Its answer has no one to go to, and the cache and logs are written atomically: exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if server.started else 1)

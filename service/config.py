@@ -97,6 +97,25 @@ class Settings(BaseSettings):
     timeout: float = Field(default=600.0, gt=0, validation_alias=_env("TIMEOUT"))
     max_attempts: int = Field(default=4, ge=1, description="Tries on transient endpoint errors.")
     max_reasks: int = Field(default=1, ge=0, description="Re-asks after a schema-invalid answer.")
+    deadline: float = Field(
+        default=900.0,
+        gt=0,
+        validation_alias=_env("DEADLINE"),
+        description="Seconds one article may take in all: every chunk, retry and re-ask.",
+    )
+    # -- HTTP server
+    max_pending: int = Field(
+        default=16,
+        ge=1,
+        validation_alias=_env("MAX_PENDING"),
+        description="Extraction requests in progress or waiting; more get 503 + Retry-After.",
+    )
+    client_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=_env("CLIENT_TIMEOUT"),
+        description="Seconds a client has to send a request's headers, and again its body.",
+    )
     # -- input limits
     chunk_chars: int = Field(
         default=6000, ge=500, description="Longer articles are split into chunks of this size."

@@ -24,6 +24,9 @@ _PUBLISHED = [
     ),
 ]
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
+#: Earliest publication date taken from a text: a "Published: 0001-01-01" is noise,
+#: and date arithmetic near year 1 overflows.
+EARLIEST_PUBLISHED = dt.date(1900, 1, 1)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PERIODS = {
     "day": DatePrecision.DAY,
@@ -35,22 +38,37 @@ _PERIODS = {
 }
 
 
-def find_published(text: str) -> dt.date | None:
-    """A publication date the page states near its top ('date 2024-02-08', 'Published ...')."""
+def find_published(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A publication date the page states near its top ('date 2024-02-08', 'Published ...').
+
+    Only a plausible one: from 1900 to tomorrow (time zones), else it is no date at all.
+    """
     head = text[:3000]
+    latest = (today or dt.date.today()) + dt.timedelta(days=1)
     for pattern in _PUBLISHED:
         if match := pattern.search(head):
             parsed = _parser(None).get_date_data(match.group(1))
             if parsed.date_obj is not None:
-                return parsed.date_obj.date()
+                day = parsed.date_obj.date()
+                return day if EARLIEST_PUBLISHED <= day <= latest else None
     return None
 
 
 def resolve_date(phrase: str | None, reference: dt.date | None) -> EventDate:
-    """Resolve a date phrase against the reference date, or leave it unresolved."""
+    """Resolve a date phrase against the reference date, or leave it unresolved.
+
+    Never raises: a reference at the edge of the calendar (a caller's year 1) leaves
+    the phrase unresolved instead of overflowing.
+    """
     if not phrase or not phrase.strip():
         return EventDate()
-    text = phrase.strip()
+    try:
+        return _resolve(phrase.strip(), reference)
+    except (OverflowError, ValueError):
+        return EventDate(text=phrase.strip())
+
+
+def _resolve(text: str, reference: dt.date | None) -> EventDate:
     if reference is None and not _YEAR.search(text):
         return EventDate(text=text)  # a weekday or "last week" with nothing to anchor it
     data = _parser(reference).get_date_data(_clean(text))

@@ -32,3 +32,15 @@ class ModelOutputError(ExtractionError):
     """The model's answer never validated against the schema, even after re-asks."""
 
     code = "invalid_model_output"
+
+
+class DeadlineExceeded(EndpointError):
+    """The article took longer than the `deadline` setting, every chunk and retry included."""
+
+    code = "deadline_exceeded"
+
+
+class Cancelled(ExtractionError):
+    """The extractor was closed (Ctrl-C, shutdown) while this article was in progress."""
+
+    code = "cancelled"

@@ -20,16 +20,24 @@ from schemas.draft import ArticleDraft
 from schemas.events import ArticleEvents, Event, Usage
 from service.backends import EndpointManager
 from service.cache import ResponseCache, cache_key
+from service.checks import check_events
 from service.config import Settings
 from service.dates import find_published
-from service.errors import EndpointError, ExtractionError, ModelOutputError
+from service.errors import (
+    Cancelled,
+    DeadlineExceeded,
+    EndpointError,
+    ExtractionError,
+    ModelOutputError,
+)
 from service.logs import CallLog
 from service.pipeline import extract_events
-from service.pipeline.types import Ask
 from service.records import build_event, grounded_headlines, merge_duplicates
+from service.redact import redact, register, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
+from service.transport import Attempt, Budget, budget
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +51,8 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
+        if self.settings.api_key is not None:
+            register(self.settings.api_key.get_secret_value())  # no output may show it
         self.template: PromptTemplate = load_template(self.settings.prompt)
         self.endpoints = EndpointManager(self.settings)
         cache_dir = self.settings.cache_dir
@@ -50,6 +60,7 @@ class Extractor:
         self.calls = CallLog(cache_dir / "logs.db" if self.settings.log_prompts else None)
         self._client: instructor.Instructor | None = None
         self._client_lock = threading.Lock()
+        self._active: set[Budget] = set()  # extractions in progress, for cancel()
 
     # -- public API
     def extract(
@@ -59,23 +70,43 @@ class Extractor:
         id: str | None = None,
         published: dt.date | None = None,
     ) -> ArticleEvents:
-        """Events of one article. Raises a subclass of `ExtractionError` on failure."""
+        """Events of one article. Raises a subclass of `ExtractionError` on failure.
+
+        The whole extraction, every chunk, retry and re-ask, ends within the `deadline`
+        setting or raises `DeadlineExceeded`.
+        """
+        with budget(self.settings.deadline) as spent:
+            with self._client_lock:
+                self._active.add(spent)
+            try:
+                return self._extract(text, id, published, spent)
+            finally:
+                with self._client_lock:
+                    self._active.discard(spent)
+
+    def cancel(self) -> None:
+        """Start no further model request for the extractions in progress (Ctrl-C).
+
+        Each ends with `Cancelled` once its request in flight returns; a process that
+        is exiting need not wait for that.
+        """
+        with self._client_lock:
+            for spent in self._active:
+                spent.cancel()
+
+    def _extract(
+        self, text: str | bytes, id: str | None, published: dt.date | None, spent: Budget
+    ) -> ArticleEvents:
         started = time.perf_counter()
         article = read_article(text, max_chars=self.settings.max_chars)
         stated = find_published(article)
         reference = published or stated
         usage = Usage()
-
-        def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> Any:
-            return self._ask(stage, messages, model, usage)
-
         if self.template.staged:
             headlines: list[str] = []
-            events, warnings = extract_events(
-                ask, self.template, article, reference, self.settings.chunk_chars
-            )
+            events, warnings = self._staged(article, reference, usage, spent)
         else:
-            events, headlines, warnings = self._one_shot(ask, article, reference)
+            events, headlines, warnings = self._one_shot(article, reference, usage, spent)
         usage.cached = usage.model_calls == 0 and usage.cache_hits > 0
         usage.seconds = round(time.perf_counter() - started, 3)
         return ArticleEvents(
@@ -103,6 +134,7 @@ class Extractor:
         return other
 
     def close(self) -> None:
+        self.cancel()
         self.endpoints.close()
         self.cache.close()
 
@@ -113,7 +145,7 @@ class Extractor:
         self.close()
 
     def _one_shot(
-        self, ask: Ask, article: str, reference: dt.date | None
+        self, article: str, reference: dt.date | None, usage: Usage, spent: Budget
     ) -> tuple[list[Event], list[str], list[str]]:
         """The baseline: one prompt, one `ArticleDraft` per chunk (extract_events@vN)."""
         events: list[Event] = []
@@ -122,9 +154,21 @@ class Extractor:
         chunks = chunk_text(article, self.settings.chunk_chars)
         if len(chunks) > 1:
             warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
-        for chunk in chunks:
-            draft = ask("draft", self.template.render(chunk.text), ArticleDraft)
-            events += [build_event(e, article, reference) for e in draft.events]
+        for done, chunk in enumerate(chunks):
+            try:
+                draft, call = self._ask(
+                    "draft", self.template.render(chunk.text), ArticleDraft, spent
+                )
+            except DeadlineExceeded as exc:
+                if len(chunks) == 1:
+                    raise
+                raise DeadlineExceeded(
+                    f"{exc}; {done} of {len(chunks)} chunks were done and are cached"
+                ) from None
+            _count(usage, call)
+            built, notes = self._events_of(draft, call, article, reference)
+            events += built
+            warnings += notes
             headlines += draft.headlines
         headlines, dropped = grounded_headlines(headlines, article)
         events = merge_duplicates(events)
@@ -136,15 +180,62 @@ class Extractor:
         ]
         return events, headlines, warnings
 
+    def _staged(
+        self, article: str, reference: dt.date | None, usage: Usage, spent: Budget
+    ) -> tuple[list[Event], list[str]]:
+        """The staged pipeline (`service.pipeline`): many small constrained questions.
+
+        Its answers are constrained to the article and validated per request, so each is
+        cached as soon as it arrives; the built events then pass the same checks.
+        """
+
+        def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> Any:
+            answer, call = self._ask(stage, messages, model, spent)
+            _count(usage, call)
+            if call["entry"] is not None:
+                self.cache.set(call["key"], call["entry"])
+            return answer
+
+        events, warnings = extract_events(
+            ask, self.template, article, reference, self.settings.chunk_chars
+        )
+        checked, notes = check_events(events, article, reference)
+        return checked, warnings + notes
+
+    def _events_of(
+        self, draft: ArticleDraft, call: dict[str, Any], text: str, reference: dt.date | None
+    ) -> tuple[list[Event], list[str]]:
+        """Checked records of one answer, and warnings; only an answer that builds is cached.
+
+        An answer that fits the draft schema but not the record (a value out of range)
+        is the model's error, typed, and never stored: a rerun asks the model again.
+        Implausible values (a figure the evidence does not state, a future date) are
+        set to None with a warning by `check_events`.
+        """
+        try:
+            events = [build_event(e, text, reference) for e in draft.events]
+        except (ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
+            self.cache.delete(call["key"])  # an old entry must not fail every rerun
+            raise ModelOutputError(
+                f"the model's answer cannot become a record: {_short(exc)}"
+            ) from None
+        if call["entry"] is not None:
+            self.cache.set(call["key"], call["entry"])
+        return check_events(events, text, reference)
+
     # -- one model call, through the cache
     def _ask(
         self,
         stage: str,
         messages: list[dict[str, str]],
         response_model: type[BaseModel],
-        usage: Usage,
-    ) -> Any:
-        """A validated answer: from the cache, or from the model (then cached and logged)."""
+        spent: Budget,
+    ) -> tuple[Any, dict[str, Any]]:
+        """A validated answer, from the cache or the model.
+
+        A fresh answer comes back with its cache `entry`; the caller stores it once it
+        has become records (`_events_of`), or at once for the staged pipeline.
+        """
         ref = self.endpoints.ref()
         s = self.settings
         sampling = {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens}
@@ -160,59 +251,73 @@ class Extractor:
         )
         hit = self.cache.get(key)
         if hit is not None:
-            usage.cache_hits += 1
-            return response_model.model_validate(hit["draft"])
-        started = time.perf_counter()
+            answer = response_model.model_validate(hit["draft"])
+            cached = {"prompt_tokens": 0, "completion_tokens": 0, "model_calls": 0, "cached": True}
+            return answer, {**cached, "key": key, "entry": None}
         endpoint = self.endpoints.endpoint()  # starts the embedded server on the first miss
         row = {
             "endpoint": endpoint.identity,
             "model": endpoint.model,
             "prompt": f"{self.template.ref}:{stage}" if self.template.staged else self.template.ref,
+            "cache_key": key,
+            "messages": messages,
         }
+        first = len(spent.attempts)
         try:
-            answer, completion = self._call(endpoint.model, messages, sampling, response_model)
+            parsed = self._call(endpoint.model, messages, sampling, spent, response_model)
         except ExtractionError as exc:
+            self._log_attempts(row, spent.attempts[first:], failure=str(exc))
+            raise
+        attempts = spent.attempts[first:]
+        answer = parsed.model_dump(mode="json")
+        if (clean := scrub(answer)) != answer:  # a server echoed the key into its answer
+            answer, parsed = clean, response_model.model_validate(clean)
+        self._log_attempts(row, attempts, response=json.dumps(answer, ensure_ascii=False))
+        tokens = {
+            "prompt_tokens": sum(a.prompt_tokens for a in attempts),
+            "completion_tokens": sum(a.completion_tokens for a in attempts),
+        }
+        entry = {"draft": answer, **tokens, "seconds": sum(a.seconds for a in attempts)}
+        call = {**tokens, "model_calls": len(attempts), "cached": False}
+        return parsed, {**call, "key": key, "entry": entry}
+
+    def _log_attempts(
+        self,
+        row: dict[str, Any],
+        attempts: list[Attempt],
+        *,
+        response: str | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """One call-log row per request: retries and re-asks cost time and tokens too."""
+        for n, attempt in enumerate(attempts, 1):
+            last = n == len(attempts)
+            error = attempt.error or "the answer did not fit the schema: re-asked"
             self.calls.record(
                 **row,
-                cache_key=key,
-                messages=messages,
-                error=str(exc),
-                seconds=time.perf_counter() - started,
+                response=response if last else None,
+                error=failure if last else error,
+                seconds=attempt.seconds,
+                prompt_tokens=attempt.prompt_tokens,
+                completion_tokens=attempt.completion_tokens,
             )
-            raise
-        seconds = time.perf_counter() - started
-        tokens = {
-            "prompt_tokens": getattr(completion.usage, "prompt_tokens", 0) or 0,
-            "completion_tokens": getattr(completion.usage, "completion_tokens", 0) or 0,
-        }
-        dumped = answer.model_dump(mode="json")
-        self.calls.record(
-            **row,
-            cache_key=key,
-            messages=messages,
-            response=json.dumps(dumped, ensure_ascii=False),
-            seconds=seconds,
-            **tokens,
-        )
-        self.cache.set(key, {"draft": dumped, **tokens, "seconds": seconds})
-        usage.model_calls += 1
-        usage.prompt_tokens += tokens["prompt_tokens"]
-        usage.completion_tokens += tokens["completion_tokens"]
-        return answer
+        if not attempts and failure is not None:  # refused before any request was sent
+            self.calls.record(**row, error=failure, seconds=0.0)
 
     def _call(
         self,
         model: str,
         messages: list[dict[str, str]],
         sampling: dict[str, Any],
+        spent: Budget,
         response_model: type[BaseModel],
-    ) -> tuple[Any, Any]:
+    ) -> Any:
         """The model call with transport retries outside and schema re-asks inside."""
         client = self._instructor()
         try:
-            for attempt in transport_retrying(self.settings.max_attempts):
+            for attempt in transport_retrying(self.settings.max_attempts, spent):
                 with attempt:
-                    return client.chat.completions.create_with_completion(
+                    return client.chat.completions.create(
                         model=model,
                         messages=messages,  # type: ignore[arg-type]
                         response_model=response_model,
@@ -221,6 +326,13 @@ class Extractor:
                         **sampling,
                     )
         except Exception as exc:
+            if spent.cancelled:
+                raise Cancelled("the extraction was cancelled: the extractor closed") from None
+            if spent.expired:
+                raise DeadlineExceeded(
+                    f"the article took longer than its deadline of {self.settings.deadline:g} s "
+                    f"(setting deadline); last error: {type(root_cause(exc)).__name__}"
+                ) from None
             raise _typed(exc, self.settings) from None
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
@@ -231,33 +343,37 @@ class Extractor:
             return self._client
 
 
+def _count(usage: Usage, call: dict[str, Any]) -> None:
+    usage.prompt_tokens += call["prompt_tokens"]
+    usage.completion_tokens += call["completion_tokens"]
+    usage.model_calls += call["model_calls"]  # every request: retries and re-asks too
+    usage.cache_hits += 1 if call["cached"] else 0
+
+
 def _typed(exc: Exception, settings: Settings) -> ExtractionError:
     """One line that says what failed, with no secret and no stack trace."""
     if isinstance(exc, ExtractionError):
         return exc
     cause = root_cause(exc)
-    secret = settings.api_key.get_secret_value() if settings.api_key else None
     if is_transient(exc):
         return EndpointError(
             f"model endpoint failed {settings.max_attempts} times: {type(cause).__name__}: "
-            f"{_short(cause, secret)}"
+            f"{_short(cause)}"
         )
     if isinstance(cause, openai.APIStatusError):  # 400, 401, 404...: our request was refused
         return EndpointError(
-            f"model endpoint refused the request (HTTP {cause.status_code}): "
-            f"{_short(cause, secret)}"
+            f"model endpoint refused the request (HTTP {cause.status_code}): {_short(cause)}"
         )
     if isinstance(cause, IncompleteOutputException):
         return ModelOutputError(f"the answer was cut off at max_tokens={settings.max_tokens}")
     if isinstance(cause, ValidationError | ValueError) or isinstance(exc, InstructorRetryException):
         return ModelOutputError(
             f"the model's answer did not fit the schema after {settings.max_reasks} re-ask(s): "
-            f"{_short(cause, secret)}"
+            f"{_short(cause)}"
         )
-    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause, secret)}")
+    return EndpointError(f"model call failed: {type(cause).__name__}: {_short(cause)}")
 
 
-def _short(exc: BaseException, secret: str | None) -> str:
+def _short(exc: BaseException) -> str:
     """The first 300 characters of an error, with the API key cut out (servers echo it)."""
-    text = " ".join(str(exc).split())
-    return (text.replace(secret, "[redacted]") if secret else text)[:300]
+    return redact(" ".join(str(exc).split()))[:300]

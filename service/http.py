@@ -8,12 +8,16 @@ with one line of text: never a stack trace, never the token or an API key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
 import hashlib
 import logging
+import re
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -26,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.events import ArticleEvents
 from service.config import Settings
 from service.errors import (
+    DeadlineExceeded,
     EndpointError,
     ExtractionError,
     InputError,
@@ -46,15 +51,21 @@ from service.http_models import (
     LinkResponse,
 )
 from service.link import link_records
+from service.redact import redact, register
 from service.templates import TemplateError, available_templates
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/v1/health"
+_PATH = re.compile(r"(?<![\w:/.~])~?(?:/[^/\s'\"`:,;]+)*/([^/\s'\"`:,;]+)")
+BUSY_RETRY_AFTER = 10  # seconds a client is asked to wait when the queue is full
+#: A refused body is read and dropped up to this size, so the client reads the refusal.
+DRAIN_BYTES = 128 * 1024 * 1024
 
 _STATUS: dict[type[ExtractionError], int] = {
     InputError: 422,
     TemplateError: 422,
+    DeadlineExceeded: 504,
     EndpointError: 502,
     ModelOutputError: 502,
     ModelUnavailableError: 503,
@@ -65,7 +76,8 @@ _ERROR_TEXTS = {
     422: "Invalid request, or an article that cannot be read (empty, binary, too long).",
     500: "Unexpected server error; details are only in the server log.",
     502: "The model endpoint failed, or its answer never fit the schema.",
-    503: "The model cannot be loaded or started.",
+    503: "The model cannot be loaded or started, or too many requests are waiting (busy).",
+    504: "The article took longer than the server's deadline setting.",
 }
 
 
@@ -90,23 +102,41 @@ def error_response(
 
 
 class _Guard:
-    """Bearer token and body size, checked before FastAPI reads or parses anything.
+    """Bearer token, body size, body time and load, checked before FastAPI reads anything.
 
     The body is read here up to the limit and replayed to the app, so a lying or
-    missing Content-Length cannot get more than `max_body_bytes` into memory.
+    missing Content-Length cannot get more than `max_body_bytes` into memory, and a
+    body must arrive within `client_timeout` seconds (else 408). A refused body is
+    read and dropped (within bounds) before the answer, so the client, still
+    sending, reads the 401 or 413 instead of a reset connection. At most
+    `max_pending` extraction requests run or wait at once; more get 503 with
+    Retry-After, so a queue never grows without bound behind a slow model.
     """
 
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        max_body_bytes: int,
+        max_pending: int,
+        client_timeout: float,
+    ) -> None:
         self.app = app
         self._token = token.encode() if token is not None else None
         self._max = max_body_bytes
+        self._max_pending = max_pending
+        self._timeout = client_timeout
+        self._pending = 0  # only touched on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body = _Body(receive, self._timeout)
         token = self._token
         if token is not None and scope["path"] != HEALTH_PATH and not _authorized(scope, token):
+            await body.drop()
             response = error_response(
                 401,
                 "unauthorized",
@@ -120,34 +150,107 @@ class _Guard:
         )
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._max:
+            await body.drop()
             await too_large(scope, receive, send)
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            size += len(message.get("body", b""))
-            if size > self._max:
-                await too_large(scope, receive, send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body: Message | None = {
-            "type": "http.request",
-            "body": b"".join(chunks),
-            "more_body": False,
-        }
+        try:
+            data = await body.read(self._max)
+        except TimeoutError:
+            late = error_response(
+                408, "timeout", f"the request body did not arrive within {self._timeout:g} s"
+            )
+            await late(scope, receive, send)
+            return
+        if data is None:  # the client went away
+            return
+        if len(data) > self._max:
+            await body.drop()
+            await too_large(scope, receive, send)
+            return
+        request: Message | None = {"type": "http.request", "body": data, "more_body": False}
 
         async def replay() -> Message:
-            nonlocal body
-            if body is None:
+            nonlocal request
+            if request is None:
                 return await receive()  # after the body: wait for the disconnect
-            message, body = body, None
+            message, request = request, None
             return message
 
-        await self.app(scope, replay, send)
+        extraction = scope["method"] == "POST" and scope["path"].startswith("/v1/extract")
+        if extraction and self._pending >= self._max_pending:
+            busy = error_response(
+                503,
+                "busy",
+                f"{self._pending} extraction requests are already in progress or waiting "
+                "(setting max_pending); retry later",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+            await busy(scope, replay, send)
+            return
+        counted = int(extraction)
+        self._pending += counted
+        try:
+            await _answer_even_a_bug(self.app, scope, replay, send)
+        finally:
+            self._pending -= counted
+
+
+class _Body:
+    """A request body read under one deadline: kept up to a limit, or dropped."""
+
+    def __init__(self, receive: Receive, seconds: float) -> None:
+        self._receive = receive
+        self._end = asyncio.get_running_loop().time() + seconds
+        self._done = False
+
+    async def _next(self) -> Message:
+        left = self._end - asyncio.get_running_loop().time()
+        message = await asyncio.wait_for(self._receive(), timeout=max(left, 0))
+        self._done = message["type"] == "http.disconnect" or not message.get("more_body", False)
+        return message
+
+    async def read(self, limit: int) -> bytes | None:
+        """The body, or its first `limit` + 1 bytes if longer; None if the client left.
+
+        Raises TimeoutError when it does not arrive in time.
+        """
+        chunks, size = [], 0
+        while not self._done and size <= limit:
+            message = await self._next()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+        return b"".join(chunks)
+
+    async def drop(self) -> None:
+        """Read and discard the rest, up to DRAIN_BYTES and the deadline."""
+        size = 0
+        with contextlib.suppress(TimeoutError):
+            while not self._done and size <= DRAIN_BYTES:
+                size += len((await self._next()).get("body", b""))
+
+
+async def _answer_even_a_bug(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run the app; an unexpected exception becomes a 500 here and goes no further.
+
+    Starlette re-raises after its own 500, and uvicorn then drops the connection,
+    which breaks the client's next request on that kept-alive connection.
+    """
+    started = False
+
+    async def tracked(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, tracked)
+    except Exception:
+        log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+        if not started:
+            response = error_response(500, "internal_error", "internal error (see the server log)")
+            await response(scope, receive, send)
 
 
 def _authorized(scope: Scope, token: bytes) -> bool:
@@ -203,32 +306,54 @@ class _Extractors:
                 self.default.close()
 
 
-class _Coalescer:
-    """Identical concurrent requests wait for the first; they then read its answer from the cache.
+class _Flight:
+    """One extraction in progress, and the identical requests waiting for it."""
 
-    Without this, N clients sending the same article at once would each pay a full
-    model call, since the answer is cached only when the first call ends.
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: ExtractionError | None = None
+        self.waiters = 0
+
+
+class _Coalescer:
+    """Identical concurrent requests share one extraction: its answer or its failure.
+
+    The first runs; the others wait. When it succeeds they read its answer from the
+    cache at once; when it fails they get the same typed error at once, instead of
+    each retrying an endpoint that is down, one after another.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[threading.Lock, int]] = {}
+        self._flights: dict[str, _Flight] = {}
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
+    def run(self, key: str, extract: Callable[[], ArticleEvents]) -> ArticleEvents:
         with self._lock:
-            lock, users = self._held.get(key, (threading.Lock(), 0))
-            self._held[key] = (lock, users + 1)
+            flight = self._flights.get(key)
+            if flight is not None:
+                flight.waiters += 1
+            else:
+                self._flights[key] = _Flight()
+        if flight is not None:
+            flight.done.wait()
+            if flight.error is not None:
+                raise copy.copy(flight.error)
+            return extract()  # from the cache now
+        flight = self._flights[key]
         try:
-            with lock:
-                yield
+            return extract()
+        except ExtractionError as exc:
+            flight.error = exc
+            raise
         finally:
             with self._lock:
-                lock, users = self._held[key]
-                if users == 1:
-                    del self._held[key]
-                else:
-                    self._held[key] = (lock, users - 1)
+                del self._flights[key]
+            flight.done.set()
+
+    def waiting(self) -> int:
+        """Requests waiting for an identical one (for tests and diagnostics)."""
+        with self._lock:
+            return sum(f.waiters for f in self._flights.values())
 
 
 def create_app(
@@ -248,21 +373,19 @@ def create_app(
     pool = _Extractors(extractor or Extractor(settings), owned=extractor is None)
     settings = pool.default.settings
     coalescer = _Coalescer()
-    secrets_ = [s for s in (token, _api_key(settings)) if s]
+    register(token)  # the extractor registered the API key
     article_schema = ArticleEvents.model_json_schema()
-
-    def redact(message: str) -> str:
-        for secret in secrets_:
-            message = message.replace(secret, "[redacted]")
-        return message
 
     def run(request: ExtractRequest) -> ArticleEvents:
         chosen = pool.get(request.prompt)
         key = f"{chosen.template.ref}:{hashlib.sha256(request.text.encode()).hexdigest()}"
-        with coalescer.hold(key) if chosen.settings.use_cache else nullcontext():
-            record = chosen.extract(
+
+        def extract() -> ArticleEvents:
+            return chosen.extract(
                 request.text, id=request.id or request.url, published=request.published
             )
+
+        record = coalescer.run(key, extract) if chosen.settings.use_cache else extract()
         pool.load_error = None  # the model answered, whatever warm-up said
         return record
 
@@ -291,7 +414,15 @@ def create_app(
         summary="Typed, evidence-grounded event records from news articles.",
         lifespan=lifespan,
     )
-    app.add_middleware(_Guard, token=token, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        _Guard,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_pending=settings.max_pending,
+        client_timeout=settings.client_timeout,
+    )
+    app.state.settings = settings  # the server's timeouts come from here
+    app.state.coalescer = coalescer  # for diagnostics: how many requests wait on another
 
     @app.exception_handler(ExtractionError)
     async def _typed_error(_: Request, exc: ExtractionError) -> JSONResponse:
@@ -309,12 +440,7 @@ def create_app(
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Starlette re-raises after this response, so the server logs the traceback.
-        return error_response(500, "internal_error", "internal error (see the server log)")
-
-    extraction_errors = _errors(401, 413, 422, 500, 502, 503)
+    extraction_errors = _errors(401, 413, 422, 500, 502, 503, 504)
 
     @app.post("/v1/extract", response_model=ArticleEvents, responses=extraction_errors)
     def extract(request: ExtractRequest) -> ArticleEvents:
@@ -334,7 +460,10 @@ def create_app(
 
     @app.get(HEALTH_PATH, response_model=Health, responses={503: {"model": Health}})
     async def health(response: Response) -> Health:
-        """Open without a token, for probes; 503 until the model is loaded. Never blocks."""
+        """Open without a token, for probes; 503 until the model is loaded. Never blocks.
+
+        It names the model, never a path on the server.
+        """
         status = pool.status()
         response.status_code = 200 if status == "ok" else 503
         return Health(
@@ -344,7 +473,7 @@ def create_app(
             model=settings.model if settings.gguf is None else settings.gguf.name,
             prompt=pool.default.template.ref,
             prompts=available_templates(),
-            error=pool.load_error,
+            error=without_paths(pool.load_error) if pool.load_error else None,
         )
 
     @app.get("/v1/schema", responses=_errors(401, 500))
@@ -355,6 +484,11 @@ def create_app(
     return app
 
 
+def without_paths(message: str) -> str:
+    """File names instead of paths: health is open to anyone, the file system is not."""
+    return _PATH.sub(lambda m: m.group(1), message)
+
+
 def validation_message(errors: Any) -> str:
     """'items.2.text: String should have at least 1 character': the field first, in one line."""
     parts = []
@@ -363,7 +497,3 @@ def validation_message(errors: Any) -> str:
         field = ".".join(loc[1:] if loc[:1] == ["body"] else loc) or "body"
         parts.append(f"{field}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
-
-
-def _api_key(settings: Settings) -> str | None:
-    return settings.api_key.get_secret_value() if settings.api_key else None

@@ -16,6 +16,7 @@ from service.dates import resolve_date
 from service.grounding import locate
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
+_IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart
 _OPEN_ENDED = re.compile(r"\b(at least|more than|over|upwards of|no fewer than)\s+\w+", re.I)
 
 
@@ -51,30 +52,98 @@ def deaths(killed: int | None, quote: str) -> Deaths:
 
 
 def merge_duplicates(events: list[Event]) -> list[Event]:
-    """One event per attacker-target-place-day: later mentions only add evidence."""
-    kept: dict[tuple[str, ...], Event] = {}
+    """One event per attack: later mentions of it only add evidence and fill gaps.
+
+    Events merge only on positive evidence that they are one attack (`same_event`);
+    two attacks whose details the article leaves out stay two.
+    """
+    kept: list[Event] = []
     for event in events:
-        key = _identity(event)
-        if key not in kept:
-            kept[key] = event
-            continue
-        first = kept[key]
-        spans = {(e.start, e.quote) for e in first.evidence}
-        extra = [e for e in event.evidence if (e.start, e.quote) not in spans]
-        evidence = first.evidence + extra
-        kept[key] = first.model_copy(
-            update={
-                "evidence": evidence,
-                "grounded": any(e.match is not MatchKind.MISSING for e in evidence),
-            }
-        )
-    return list(kept.values())
+        for i, earlier in enumerate(kept):
+            if same_event(earlier, event):
+                kept[i] = _merged(earlier, event)
+                break
+        else:
+            kept.append(event)
+    return kept
 
 
-def _identity(event: Event) -> tuple[str, ...]:
-    date = event.date.value.isoformat() if event.date.value else (event.date.text or "")
-    parts = (event.attacker, event.target, event.location.place, date)
-    return (event.sub_event_type.value, *(_norm(p) for p in parts))
+def same_event(a: Event, b: Event) -> bool:
+    """Same kind, nothing stated in both that disagrees, and positive evidence of identity.
+
+    The evidence is one shared evidence sentence, or at least two of attacker, target,
+    place and date stated in both and agreeing. Fields that are null in both prove
+    nothing; a death toll or injury count stated differently keeps events apart.
+    """
+    if a.sub_event_type is not b.sub_event_type:
+        return False
+    pairs = list(zip(_facts(a), _facts(b), strict=True))
+    if any(x is not None and y is not None and not _agree(x, y) for x, y in pairs):
+        return False
+    stated = sum(x is not None and y is not None for x, y in pairs[:_IDENTITY])
+    return _share_evidence(a, b) or stated >= 2
+
+
+def _facts(event: Event) -> tuple[str | None, ...]:
+    date = event.date.value.isoformat() if event.date.value else event.date.text
+    counts = (event.deaths.best, event.injured)
+    identity = (event.attacker, event.target, event.location.place, date)
+    return tuple(_norm(v) or None for v in identity) + tuple(
+        None if c is None else str(c) for c in counts
+    )
+
+
+def _agree(x: str, y: str) -> bool:
+    """Equal, or one names the other with more words ('US' and 'US forces')."""
+    a, b = set(x.split()), set(y.split())
+    return a <= b or b <= a
+
+
+def _share_evidence(a: Event, b: Event) -> bool:
+    """Two located quotes that overlap, or the same quote: the same sentence of the text."""
+    for x in a.evidence:
+        for y in b.evidence:
+            if x.start is None or x.end is None or y.start is None or y.end is None:
+                if _norm(x.quote) == _norm(y.quote):
+                    return True
+            elif x.start < y.end and y.start < x.end:
+                return True
+    return False
+
+
+def _merged(first: Event, later: Event) -> Event:
+    """`first` with `later`'s new evidence, and its values where `first` has none."""
+    spans = {(e.start, e.quote) for e in first.evidence}
+    evidence = first.evidence + [e for e in later.evidence if (e.start, e.quote) not in spans]
+    update: dict[str, object] = {
+        "evidence": evidence,
+        "grounded": any(e.match is not MatchKind.MISSING for e in evidence),
+    }
+    for name in ("attacker", "target", "weapon", "victims", "injured", "reported_by"):
+        if getattr(first, name) is None:
+            update[name] = getattr(later, name)
+    if first.deaths.best is None:
+        update["deaths"] = later.deaths
+    if first.date.value is None and later.date.value is not None:
+        update["date"] = later.date
+    place = first.location.model_dump()
+    for name, value in later.location.model_dump().items():
+        place[name] = place[name] if place[name] is not None else value
+    update["location"] = Location(**place)
+    stated = {  # a value first lacks comes from later, and its offsets with it
+        "attacker": first.attacker,
+        "target": first.target,
+        "weapon": first.weapon,
+        "victims": first.victims,
+        "reported_by": first.reported_by,
+        "place": first.location.place,
+        "date": first.date.text if first.date.value is not None or "date" in first.spans else None,
+    }
+    update["spans"] = {
+        **{k: v for k, v in later.spans.items() if stated.get(k) is None},
+        **first.spans,
+    }
+    return first.model_copy(update=update)
 
 
 def _norm(value: str | None) -> str:

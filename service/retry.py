@@ -9,6 +9,7 @@ of times, before we give up with a typed error.
 from __future__ import annotations
 
 import logging
+import math
 
 import openai
 from instructor.core.exceptions import InstructorRetryException
@@ -19,6 +20,9 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
+
+from service.transport import Budget, MalformedAnswer
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +31,20 @@ _backoff = wait_exponential_jitter(initial=1, max=30, jitter=1)
 
 
 def root_cause(exc: BaseException) -> BaseException:
-    """instructor wraps endpoint errors in InstructorRetryException; look beneath."""
+    """instructor wraps endpoint errors in InstructorRetryException; look beneath.
+
+    openai reports a malformed 200 as a connection error: name what it was.
+    """
     while isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
         exc = exc.__cause__
+    if isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, MalformedAnswer):
+        return exc.__cause__
     return exc
 
 
 def is_transient(exc: BaseException) -> bool:
     cause = root_cause(exc)
-    if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)):
+    if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError, MalformedAnswer)):
         return True  # APITimeoutError is a subclass, listed for the reader
     if isinstance(cause, openai.APIStatusError):
         return cause.status_code in (408, 409, 429) or cause.status_code >= 500
@@ -49,9 +58,12 @@ def retry_after(exc: BaseException) -> float | None:
         return None
     value = cause.response.headers.get("retry-after")
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP-date: fall back to our own backoff
+    if seconds is None or not math.isfinite(seconds):
+        return None  # 'nan' or 'inf' is no answer either
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _wait(state: RetryCallState) -> float:
@@ -71,10 +83,23 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-def transport_retrying(max_attempts: int) -> Retrying:
-    """tenacity policy for one model call."""
+class _out_of_time(stop_base):
+    """Stop when the wait before the next attempt would pass the article's deadline."""
+
+    def __init__(self, spent: Budget) -> None:
+        self.spent = spent
+
+    def __call__(self, state: RetryCallState) -> bool:
+        if self.spent.remaining() <= state.upcoming_sleep:
+            self.spent.expired = True
+        return self.spent.expired
+
+
+def transport_retrying(max_attempts: int, spent: Budget | None = None) -> Retrying:
+    """tenacity policy for one model call; with a budget, no retry starts past its deadline."""
+    stop = stop_after_attempt(max_attempts)
     return Retrying(
-        stop=stop_after_attempt(max_attempts),
+        stop=stop if spent is None else stop | _out_of_time(spent),
         wait=_wait,
         retry=retry_if_exception(is_transient),
         before_sleep=_log_retry,

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from service.errors import InputError
+from service.text import MAX_INPUT_BYTES, read_limited
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".html", ".htm", ".md"})
-#: Files are read whole; past this size they are refused unread, so one stray
-#: multi-GB file cannot exhaust memory. `max_chars` still applies to the rest.
-MAX_FILE_BYTES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -48,22 +48,28 @@ class Item:
     error: ItemError | None = None
 
     def load(self) -> str | bytes:
-        """The article as given: bytes for files (decoded by `read_article`), else text."""
+        """The article as given: bytes for files (decoded by `read_article`), else text.
+
+        Only a regular file is opened (a FIFO would block, a device never end), and
+        read up to the input limit. A dangling link or a link loop raises OSError.
+        """
         if self.path is None:
             return self.text or ""
-        size = self.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"file is {size:,} bytes; files over {MAX_FILE_BYTES:,} are not read")
-        return self.path.read_bytes()
+        mode = self.path.stat().st_mode  # follows links
+        if not stat.S_ISREG(mode):
+            raise InputError(f"not a regular file but a {_kind(mode)}: not read")
+        with self.path.open("rb") as stream:
+            return read_limited(stream, "the file")
 
 
 class InputRecord(BaseModel):
     """One JSONL line. Unknown fields are ignored so richer exports load as they are."""
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1)
-    text: str
+    # Strings only: a number as text is no article, and ids 7 and "7" must not collide.
+    id: StrictStr = Field(min_length=1)
+    text: StrictStr
     url: str | None = None
     published: dt.date | None = None
 
@@ -81,11 +87,16 @@ class InputRecord(BaseModel):
 
 @dataclass(frozen=True)
 class Source:
-    """Where the articles come from; `total` entries when known in advance (not for stdin)."""
+    """Where the articles come from; `total` entries when known in advance (not for stdin).
+
+    `skipped` names each directory entry that is not an article and is not read, so
+    that every input is accounted for: an output line, or one of these.
+    """
 
     name: str
     total: int | None
     items: Iterator[Item]
+    skipped: list[str] = field(default_factory=list)
 
 
 def open_source(spec: str | Path, stdin: BinaryIO | None = None) -> Source:
@@ -94,24 +105,49 @@ def open_source(spec: str | Path, stdin: BinaryIO | None = None) -> Source:
         return Source("stdin", None, read_jsonl(stdin or sys.stdin.buffer))
     path = Path(spec)
     if path.is_dir():
-        files = article_files(path)
-        return Source(
-            str(path), len(files), (Item(id=f.relative_to(path).as_posix(), path=f) for f in files)
-        )
+        files, skipped = scan_directory(path)
+        items = (Item(id=f.relative_to(path).as_posix(), path=f) for f in files)
+        return Source(str(path), len(files), items, skipped)
     if path.is_file():
         with path.open("rb") as fh:
-            total = sum(1 for raw in fh if raw.strip())
+            total = sum(1 for _, raw in _lines(fh) if raw is None or raw.strip())
         return Source(str(path), total, _read_jsonl_file(path))
     raise InputError(f"input {str(spec)!r} is neither a directory, a JSONL file nor '-'")
 
 
-def article_files(root: Path) -> list[Path]:
-    """Article files under `root`, in a stable order so runs and resumes agree."""
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
-    )
+def scan_directory(root: Path) -> tuple[list[Path], list[str]]:
+    """Article entries under `root` in a stable order, and why each other entry is not read.
+
+    Every name with an article suffix is an entry, whatever it points at: a dangling
+    link, a link loop or a FIFO then gets its own failed output line. Linked
+    directories are not followed (a loop would never end); they are named instead.
+    """
+    articles: list[Path] = []
+    skipped: list[str] = []
+
+    def unreadable(error: OSError) -> None:
+        skipped.append(f"{error.filename}: {error.strerror}, not read")
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        base = Path(folder)
+        for name in sorted(dirs):
+            if (base / name).is_symlink():
+                skipped.append(f"{(base / name).relative_to(root)}: linked directory, not followed")
+        for name in files:
+            path = base / name
+            rel = path.relative_to(root).as_posix()
+            if name.startswith("."):
+                skipped.append(f"{rel}: hidden file, not read")
+            elif path.suffix.lower() not in ARTICLE_SUFFIXES:
+                skipped.append(f"{rel}: not {'/'.join(sorted(ARTICLE_SUFFIXES))}, not read")
+            else:
+                articles.append(path)
+    return sorted(articles), sorted(skipped)
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "FIFO", stat.S_ISSOCK: "socket", stat.S_ISDIR: "directory"}
+    return next((name for test, name in kinds.items() if test(mode)), "device")
 
 
 def _read_jsonl_file(path: Path) -> Iterator[Item]:
@@ -121,9 +157,24 @@ def _read_jsonl_file(path: Path) -> Iterator[Item]:
 
 def read_jsonl(stream: BinaryIO) -> Iterator[Item]:
     """One item per non-blank line; a line that is not a valid record yields its error."""
-    for number, raw in enumerate(stream, 1):
-        if raw.strip():
+    for number, raw in _lines(stream):
+        if raw is None:
+            yield _bad(number, None, f"over {MAX_INPUT_BYTES:,} bytes, not read")
+        elif raw.strip():
             yield parse_record(raw, number)
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines, each read up to the input limit: a longer one is skipped as None."""
+    number = 0
+    while raw := stream.readline(MAX_INPUT_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_INPUT_BYTES:
+            while raw and not raw.endswith(b"\n"):  # skip the rest of it, a piece at a time
+                raw = stream.readline(1 << 20)
+            yield number, None
+        else:
+            yield number, raw
 
 
 def parse_record(raw: bytes, line: int) -> Item:
@@ -139,8 +190,9 @@ def parse_record(raw: bytes, line: int) -> Item:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
         raw_id = data.get("id")
-        usable = isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id)
-        return _bad(line, str(raw_id) if usable else None, f"{where}: {first['msg']}")
+        return _bad(
+            line, raw_id if isinstance(raw_id, str) and raw_id else None, f"{where}: {first['msg']}"
+        )
     return Item(
         id=record.id, line=line, text=record.text, url=record.url, published=record.published
     )

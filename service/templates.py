@@ -102,9 +102,14 @@ class PromptTemplate:
         return messages
 
 
+#: What could close or reopen the fence: any tag named article (attributes, spaces, any
+#: case, even unterminated), and chat-template tokens such as <|im_end|><|im_start|>.
+_FENCE_BREAKER = re.compile(r"<(?=\s*/?\s*article\b)|<(?=\|)", re.I)
+
+
 def fence(article: str) -> str:
-    """Stop the article from closing its own <article> fence (a prompt-injection route)."""
-    return re.sub(r"</?\s*article\s*>", lambda m: m.group(0).replace("<", "‹"), article, flags=re.I)
+    """Keep the article inside its <article> fence: such a '<' becomes a harmless '‹'."""
+    return _FENCE_BREAKER.sub("‹", article)
 
 
 def field_guide(model: type[BaseModel]) -> list[Field]:

@@ -5,6 +5,7 @@ endpoint misbehave on purpose. Each request is scripted by a marker written in
 the article text, `[[fault:NAME]]`:
 
     429-once      first request for the article: 429 with Retry-After: 1, then OK
+    429-nan       first request: 429 with Retry-After: nan, then OK
     500-once      first request: 500, then OK
     500-always    500 every time
     invalid-once  first answer does not fit the schema, a re-ask gets a valid one
@@ -13,6 +14,15 @@ the article text, `[[fault:NAME]]`:
     slow          answers only after `slow_seconds` (meant to exceed the client timeout)
     drop          closes the connection without answering
     echo-key      400 whose error body repeats the request's Authorization header
+
+Faults in an answer that is valid JSON (HTTP 200), to check what code does with it:
+
+    negative      the event has `injured: -1`
+    dated         the event's `when` is "on Tuesday"
+    echo-answer   the event's `attacker` repeats the request's Authorization header
+    twins         one event per sentence, each with only a quote and `killed` (40, 41...)
+    huge          the event has `killed: 1000000000000`
+    future        the event's `when` is "January 1, 2099"
 
 Without a marker it answers a valid `ArticleDraft` quoting the article's first
 sentence, after `delay` seconds. It listens on 127.0.0.1 only, on an ephemeral
@@ -73,6 +83,7 @@ class FakeOpenAI:
         self.delay = delay
         self.slow_seconds = slow_seconds
         self.requests: collections.Counter[str] = collections.Counter()  # by fault name
+        self.answered: collections.Counter[str] = collections.Counter()  # delayed answers sent
         self._seen: collections.Counter[str] = collections.Counter()  # by article hash
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -150,8 +161,9 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             fault, earlier = fake.plan(messages)
             article = article_of(messages)
             prompt_chars = sum(len(str(m.get("content", ""))) for m in messages)
-            if fault == "429-once" and earlier == 0:
-                self._json(429, {"error": {"message": "rate limited"}}, {"Retry-After": "1"})
+            if fault in ("429-once", "429-nan") and earlier == 0:
+                wait = "1" if fault == "429-once" else "nan"
+                self._json(429, {"error": {"message": "rate limited"}}, {"Retry-After": wait})
             elif fault == "500-always" or (fault == "500-once" and earlier == 0):
                 self._json(500, {"error": {"message": "internal server error"}})
             elif fault == "echo-key":
@@ -167,8 +179,26 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._json(200, _completion(json.dumps(wrong), prompt_chars))
             else:
                 time.sleep(fake.slow_seconds if fault == "slow" else fake.delay)
-                content = json.dumps(valid_draft(article))
-                self._json(200, _completion(content, prompt_chars))
+                draft = valid_draft(article)
+                event = draft["events"][0]
+                if fault == "negative":
+                    event["injured"] = -1
+                elif fault == "dated":
+                    event["when"] = "on Tuesday"
+                elif fault == "huge":
+                    event["killed"] = 10**12
+                elif fault == "future":
+                    event["when"] = "January 1, 2099"
+                elif fault == "echo-answer":
+                    event["attacker"] = f"the sender of {self.headers.get('Authorization')}"
+                elif fault == "twins":
+                    sentences = _SENTENCE.findall(MARKER.sub("", article))
+                    draft["events"] = [
+                        {**event, "quote": quote.strip(), "killed": 40 + n}
+                        for n, quote in enumerate(sentences[:8])
+                    ]
+                self._json(200, _completion(json.dumps(draft), prompt_chars))
+                fake.answered[fault] += 1
 
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             self._raw(status, json.dumps(payload).encode(), "application/json", headers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -85,7 +86,7 @@ def cli_args(fake: FakeOpenAI, tmp_path: Path, *args: str) -> list[str]:
 def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
     fake: FakeOpenAI, settings: Settings, tmp_path: Path
 ) -> None:
-    faults = ["429-once", "500-once", "invalid-once", "500-always", "slow", "drop"]
+    faults = ["429-once", "429-nan", "500-once", "invalid-once", "500-always", "slow", "drop"]
     faults += ["invalid", "malformed"]
     records = [{"id": "plain", "text": article(None), "published": "2024-03-05"}]
     records += [{"id": f, "text": article(f)} for f in faults]
@@ -101,11 +102,11 @@ def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
 
     lines = by_id(read_lines(out))
     assert set(lines) == {r["id"] for r in records}
-    for ok in ("plain", "429-once", "500-once", "invalid-once"):
+    for ok in ("plain", "429-once", "429-nan", "500-once", "invalid-once"):
         assert lines[ok]["ok"], lines[ok]
         quote = lines[ok]["record"]["events"][0]["evidence"][0]["quote"]
         assert quote.startswith("Gunmen attacked the village")
-    assert fake.requests["429-once"] == 2  # refused once, then answered
+    assert fake.requests["429-once"] == fake.requests["429-nan"] == 2  # refused, then answered
     assert fake.requests["500-once"] == 2
     assert fake.requests["invalid-once"] == 2  # one re-ask repaired the answer
     plain = lines["plain"]["record"]
@@ -117,14 +118,19 @@ def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
         "slow": "endpoint_error",
         "drop": "endpoint_error",
         "invalid": "invalid_model_output",
-        "malformed": "invalid_model_output",
+        "malformed": "endpoint_error",  # a 200 that is not JSON: the endpoint failed, not the model
     }
     assert fake.requests["500-always"] == fake.requests["drop"] == settings.max_attempts
+    assert fake.requests["malformed"] == settings.max_attempts
+    assert "not a JSON object" in lines["malformed"]["error"]["message"]
     assert fake.requests["slow"] == settings.max_attempts
     assert "APITimeoutError" in lines["slow"]["error"]["message"]
     assert fake.requests["invalid"] == 1 + settings.max_reasks
-    assert (summary.ok, summary.failed, summary.events) == (4, 5, 4)
-    assert summary.errors == Counter(endpoint_error=3, invalid_model_output=2)
+    assert (summary.ok, summary.failed, summary.events) == (5, 5, 5)
+    assert summary.errors == Counter(endpoint_error=4, invalid_model_output=1)
+    assert len(summary.slowest) == 5  # where the time went, failures included
+    assert {name for _, name, _ in summary.slowest} <= set(lines)
+    assert "slowest: " in summary.render()
     assert not summary.all_ok
 
 
@@ -185,7 +191,7 @@ def test_the_core_never_lets_an_echoed_key_into_errors_or_the_call_log(
 
 
 def test_bad_files_are_recorded_and_the_batch_goes_on(
-    fake: FakeOpenAI, settings: Settings, tmp_path: Path
+    fake: FakeOpenAI, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     docs = tmp_path / "articles"
     (docs / "more").mkdir(parents=True)
@@ -197,24 +203,35 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     (docs / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
     (docs / "latin1.txt").write_bytes("Attaque à Tora, lundi.".encode("latin-1"))
     (docs / "huge.txt").write_text("x" * (settings.max_chars + 1))
-    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")  # not an article: not an entry
+    (docs / "utf16.txt").write_bytes(article(None, 5).encode("utf-16"))  # with its BOM
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")  # not an article: a warning
     (docs / ".hidden.txt").write_text(article(None, 4))
+    (docs / "loop.txt").symlink_to(docs / "loop.txt")
+    (docs / "dangling.txt").symlink_to(docs / "gone.txt")
+    (docs / "linked").symlink_to(docs / "more", target_is_directory=True)
+    os.mkfifo(docs / "pipe.txt")
+    (docs / "locked").mkdir(mode=0o000)  # unreadable (unless tests run as root)
     out = tmp_path / "out.jsonl"
 
-    summary = run_batch(docs, out, settings=settings, concurrency=2, quiet=True)
+    with caplog.at_level(logging.WARNING, logger="service.batch"):
+        summary = run_batch(docs, out, settings=settings, concurrency=2, quiet=True)
 
     lines = by_id(read_lines(out))
     assert set(lines) == {
         "good.txt",
         "page.html",
         "more/notes.md",
+        "utf16.txt",
         "empty.txt",
         "blank.md",
         "binary.txt",
         "latin1.txt",
         "huge.txt",
+        "loop.txt",
+        "dangling.txt",
+        "pipe.txt",
     }
-    assert all(lines[i]["ok"] for i in ("good.txt", "page.html", "more/notes.md"))
+    assert all(lines[i]["ok"] for i in ("good.txt", "page.html", "more/notes.md", "utf16.txt"))
     errors = {i: line["error"] for i, line in lines.items() if not line["ok"]}
     assert {e["code"] for e in errors.values()} == {"bad_input"}
     assert "empty article" in errors["empty.txt"]["message"]
@@ -222,8 +239,16 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     assert "binary data" in errors["binary.txt"]["message"]
     assert "not UTF-8" in errors["latin1.txt"]["message"]
     assert f"limit is {settings.max_chars:,}" in errors["huge.txt"]["message"]
-    assert fake.requests["ok"] == 3  # bad files never reach the endpoint
-    assert (summary.ok, summary.failed) == (3, 5)
+    assert "symbolic links" in errors["loop.txt"]["message"]
+    assert "No such file" in errors["dangling.txt"]["message"]
+    assert "not a regular file but a FIFO" in errors["pipe.txt"]["message"]
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    for name in ("photo.jpg", ".hidden.txt", "linked: linked directory"):
+        assert name in warned
+    locked = os.access(docs / "locked", os.R_OK) is False
+    assert ("locked: Permission denied" in warned) is locked
+    assert fake.requests["ok"] == 4  # bad files never reach the endpoint
+    assert (summary.ok, summary.failed, summary.not_read) == (4, 8, 3 + locked)
 
 
 def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
@@ -237,8 +262,11 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
             json.dumps(["not", "an", "object"]),
             json.dumps({"id": "c"}),
             json.dumps({"id": "d", "text": article(None, 2), "published": "last Tuesday"}),
-            json.dumps({"id": 7, "text": article(None, 3), "published": "2024-03-05T23:10:00Z"}),
+            json.dumps({"id": "7", "text": article(None, 3), "published": "2024-03-05T23:10:00Z"}),
             json.dumps({"id": "a", "text": article(None, 4)}),
+            json.dumps({"id": 7, "text": article(None, 5)}),  # not the same id as "7"
+            json.dumps({"id": "n", "text": 12345}),  # a number is no article
+            json.dumps({"id": "s", "text": "broken \ud800 text"}),  # a lone surrogate
         ]
     )
     out = tmp_path / "out.jsonl"
@@ -246,10 +274,10 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
     summary = run_batch("-", out, settings=settings, quiet=True, stdin=io.BytesIO(stdin.encode()))
 
     lines = read_lines(out)
-    assert len(lines) == 7
+    assert len(lines) == 10
     first_a = next(line for line in lines if line["id"] == "a" and line["ok"])
     assert first_a["url"] == "https://example.org/a"
-    seven = next(line for line in lines if line["id"] == "7")  # numeric ids are accepted
+    seven = next(line for line in lines if line["id"] == "7")
     assert seven["record"]["published"] == "2024-03-05"  # the day of a timestamp
     failed = {
         (line["id"], line.get("input_line")): line["error"] for line in lines if not line["ok"]
@@ -260,17 +288,23 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
         ("c", None): "bad_record",
         ("d", None): "bad_record",
         ("a", 8): "duplicate_id",
+        (None, 9): "bad_record",
+        ("n", None): "bad_record",
+        ("s", None): "bad_input",
     }
     assert failed[(None, 2)]["message"].startswith("line 2: not a JSON object")
     assert failed[("c", None)]["message"] == "line 5: text: Field required"
     assert failed[("d", None)]["message"].startswith("line 6: published:")
     assert "already used on line 1" in failed[("a", 8)]["message"]
+    assert failed[(None, 9)]["message"] == "line 9: id: Input should be a valid string"
+    assert failed[("n", None)]["message"] == "line 10: text: Input should be a valid string"
+    assert failed[("s", None)]["message"].startswith("not valid Unicode: a lone surrogate (U+D800)")
     assert fake.requests["ok"] == 2  # the duplicate was not extracted again
-    assert (summary.ok, summary.failed) == (2, 5)
+    assert (summary.ok, summary.failed) == (2, 8)
 
     again = run_batch("-", out, settings=settings, quiet=True, stdin=io.BytesIO(stdin.encode()))
-    assert (again.skipped, again.processed) == (7, 0)  # bad entries are resumed by line too
-    assert len(read_lines(out)) == 7
+    assert (again.skipped, again.processed) == (10, 0)  # bad entries are resumed by line too
+    assert len(read_lines(out)) == 10
 
 
 def test_resume_cuts_a_torn_line_and_redoes_only_that_article(
@@ -366,3 +400,25 @@ def _wait_for_lines(path: Path, lines: int, run: subprocess.Popen[bytes]) -> Non
             return
         time.sleep(0.05)
     raise AssertionError(f"the batch wrote fewer than {lines} lines before exiting or 30 s")
+
+
+def test_ctrl_c_does_not_wait_for_the_call_in_flight(tmp_path: Path) -> None:
+    """SIGINT ends the batch at once, resumably, while the endpoint is still generating."""
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "s", "text": article("slow")}])
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_TIMEOUT": "300"}
+    with FakeOpenAI(slow_seconds=120, lifetime=300) as fake:
+        command = cli_args(fake, tmp_path, str(source), "-o", str(out))
+        args = [sys.executable, "-m", "service", "batch", *command]
+        run = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while fake.requests["slow"] == 0:
+            assert run.poll() is None and time.monotonic() < deadline, "the request never came"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=100)
+        answered = fake.answered["slow"]
+    assert run.returncode == 130
+    assert answered == 0  # it exited while the endpoint was still working on the request
+    assert "interrupted: re-run the same command" in stderr and "Traceback" not in stderr
+    assert read_lines(out) == []  # nothing half-done was written

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import hashlib
+import http.client
 import os
 import socket
 import subprocess
@@ -36,6 +37,7 @@ from service import EndpointError, ExtractionError, Extractor, InputError, Setti
 from service.client import Client, ServiceError
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
+from service.http_server import server_config
 from service.templates import PromptTemplate, available_templates, load_template
 from tests.conftest import ROOT, TEST_MODEL, seed
 
@@ -46,8 +48,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    """Run `app` under uvicorn on an ephemeral loopback port; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    """Run `app` as `serve` does, on an ephemeral loopback port; yields its base URL."""
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -375,6 +377,33 @@ def test_an_unexpected_error_is_500_with_a_generic_message(tmp_path: Path) -> No
     assert "/srv/secret" not in response.text + batch.text
 
 
+def test_a_500_leaves_the_kept_alive_connection_usable(tmp_path: Path) -> None:
+    """A client's next request on the same connection must not be reset."""
+
+    class BuggyOnce(Extractor):
+        calls = 0
+
+        def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
+            BuggyOnce.calls += 1
+            if BuggyOnce.calls == 1:
+                raise RuntimeError("a bug")
+            return ArticleEvents(id="second")
+
+    with serving(create_app(extractor=BuggyOnce(dead_endpoint(tmp_path)))) as url:
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        statuses = []
+        for _ in range(2):
+            connection.request(
+                "POST", "/v1/extract", b'{"text": "x"}', {"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        connection.close()
+    assert statuses == [500, 200]
+
+
 def test_secrets_in_an_error_message_are_redacted(tmp_path: Path) -> None:
     class Leaky(Extractor):
         def extract(self, *args: Any, **kwargs: Any) -> ArticleEvents:
@@ -396,7 +425,8 @@ def test_a_model_that_cannot_load_is_503_and_health_says_why(tmp_path: Path) -> 
         response = httpx.post(f"{url}/v1/extract", json={"text": "Two killed."})
         status = httpx.get(f"{url}/v1/health").status_code
     assert (status, health["status"], health["model_loaded"]) == (503, "error", False)
-    assert health["error"].startswith("GGUF file not found")
+    assert health["error"] == "GGUF file not found: missing.gguf"  # a name, never a path
+    assert str(tmp_path) not in str(health)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "model_unavailable"
 
@@ -437,3 +467,93 @@ def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert "$NEWSEVENTS_TOKEN is set but empty" in done.stderr
+
+
+class Gate(Extractor):
+    """Blocks every extraction until the test opens the gate; then fails or answers."""
+
+    def __init__(self, settings: Settings, *, fail: bool) -> None:
+        super().__init__(settings)
+        self.gate = threading.Event()
+        self.entered = threading.Semaphore(0)
+        self.calls = 0
+        self.fail = fail
+
+    def extract(self, text: Any, *, id: Any = None, published: Any = None) -> ArticleEvents:
+        self.calls += 1
+        self.entered.release()
+        self.gate.wait(timeout=60)
+        if self.fail:
+            raise EndpointError("model endpoint failed 4 times: InternalServerError")
+        return ArticleEvents(id=id)
+
+
+def test_waiters_of_a_failed_call_get_its_failure_at_once(tmp_path: Path) -> None:
+    """Identical requests behind a failing one must not each retry the endpoint in turn."""
+    gate = Gate(dead_endpoint(tmp_path), fail=True)
+    app = create_app(extractor=gate)
+    with serving(app) as url, ThreadPoolExecutor(6) as pool:
+        post = lambda _: httpx.post(f"{url}/v1/extract", json={"text": "same"}, timeout=60)  # noqa: E731
+        answers = [pool.submit(post, n) for n in range(6)]
+        assert gate.entered.acquire(timeout=30)  # the first is extracting...
+        deadline = time.monotonic() + 30
+        while app.state.coalescer.waiting() < 5:  # ...and the other five wait for it
+            assert time.monotonic() < deadline, "the identical requests never queued"
+            time.sleep(0.02)
+        gate.gate.set()
+        statuses = [a.result().status_code for a in answers]
+    assert statuses == [502] * 6
+    assert gate.calls == 1
+
+
+def test_a_full_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
+    gate = Gate(dead_endpoint(tmp_path, max_pending=2), fail=False)
+    with serving(create_app(extractor=gate)) as url, ThreadPoolExecutor(2) as pool:
+        post = lambda text: httpx.post(f"{url}/v1/extract", json={"text": text}, timeout=60)  # noqa: E731
+        running = [pool.submit(post, text) for text in ("one", "two")]
+        for _ in running:
+            assert gate.entered.acquire(timeout=30)
+        refused = httpx.post(f"{url}/v1/extract", json={"text": "three"}, timeout=30)
+        health = httpx.get(f"{url}/v1/health", timeout=30)
+        gate.gate.set()
+        assert [r.result().status_code for r in running] == [200, 200]
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "busy"
+    assert int(refused.headers["retry-after"]) > 0
+    assert health.status_code == 200  # probes are not queued
+
+
+@pytest.fixture(scope="module")
+def impatient_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = dead_endpoint(tmp_path_factory.mktemp("http-impatient"), client_timeout=0.5)
+    with serving(create_app(settings)) as url:
+        yield url
+
+
+def _raw(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=30)
+
+
+def test_a_client_that_never_finishes_its_headers_is_dropped(impatient_url: str) -> None:
+    with _raw(impatient_url) as sock:
+        sock.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Le")
+        assert sock.recv(1024) == b""  # closed by the server, long before our 30 s
+
+
+def test_a_client_that_never_finishes_its_body_gets_408(impatient_url: str) -> None:
+    with _raw(impatient_url) as sock:
+        head = b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(head + b"Content-Length: 100\r\n\r\n" + b'{"text": "')
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b'"code":"timeout"' in answer
+
+
+def test_a_standard_client_posting_50_mb_reads_the_413(guarded_url: str) -> None:
+    """The server reads and drops the body it refuses, so the client is not reset."""
+    response = httpx.post(
+        f"{guarded_url}/v1/extract", headers=AUTH, content=b"x" * 50_000_000, timeout=60
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"

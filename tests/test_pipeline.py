@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import httpx
+import httpx2
 import pytest
 from pydantic import ValidationError
 
@@ -15,9 +15,9 @@ from service.pipeline import adjacent
 from service.pipeline.clean import visible_sentences, windows
 from service.pipeline.derive import build_event, sub_event_type
 from service.pipeline.fill import Filled, fill_model, numbers, phrases
-from service.pipeline.merge import merge_events
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
+from service.records import merge_duplicates
 from service.sentences import split_sentences
 
 PAGE = (
@@ -166,14 +166,14 @@ def test_llguidance_transport_sends_the_schema_as_a_compact_grammar() -> None:
         "messages": [],
         "response_format": {"type": "json_schema", "json_schema": {"schema": schema}},
     }
-    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions", json=body)
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions", json=body)
     sent = json.loads(LLGuidanceTransport.rewrite(request).content)
     assert "response_format" not in sent
     assert sent["grammar"].startswith("%llguidance {}\nstart: %json ")
     grammar_schema = json.loads(sent["grammar"].split("%json ", 1)[1])
     assert grammar_schema["properties"] == schema["properties"]
     assert grammar_schema["x-guidance"] == LLGuidanceTransport.JSON_OPTIONS
-    other = httpx.Request("GET", "http://127.0.0.1/v1/models")
+    other = httpx2.Request("GET", "http://127.0.0.1/v1/models")
     assert LLGuidanceTransport.rewrite(other) is other
 
 
@@ -193,16 +193,16 @@ def test_sentences_about_one_attack_merge_on_agreeing_fields_with_all_evidence()
     detail = _attack(
         50, attacker="US", target="Kataib Hezbollah", location=Location(place="Jurf al-Sakhar")
     )
-    [merged] = merge_events([lede, detail])
+    [merged] = merge_duplicates([lede, detail])
     assert [e.start for e in merged.evidence] == [0, 50]
     assert merged.target == "Kataib Hezbollah"  # a gap filled from the later sentence
 
 
 def test_shared_nulls_or_one_agreeing_field_never_merge_and_conflicts_keep_apart() -> None:
     bare = [_attack(0), _attack(50)]
-    assert len(merge_events(bare)) == 2
+    assert len(merge_duplicates(bare)) == 2
     one = [_attack(0, attacker="IS"), _attack(50, attacker="IS")]
-    assert len(merge_events(one)) == 2
+    assert len(merge_duplicates(one)) == 2
     tolls = [
         _attack(
             0,
@@ -217,12 +217,12 @@ def test_shared_nulls_or_one_agreeing_field_never_merge_and_conflicts_keep_apart
             deaths=Deaths(best=3, low=3, high=3),
         ),
     ]
-    assert len(merge_events(tolls)) == 2
+    assert len(merge_duplicates(tolls)) == 2
     places = [
         _attack(0, attacker="IS", target="police", location=Location(place="Kabul")),
         _attack(50, attacker="IS", target="police", location=Location(place="Herat")),
     ]
-    assert len(merge_events(places)) == 2
+    assert len(merge_duplicates(places)) == 2
 
 
 def test_adjacent_attack_sentences_are_read_together_in_runs_of_at_most_three() -> None:

@@ -68,6 +68,8 @@ def test_retry_after_is_read_and_capped() -> None:
     assert retry_after(status_error(429, {"Retry-After": "100000"})) == 120.0
     assert retry_after(status_error(429)) is None
     assert retry_after(status_error(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) is None
+    assert retry_after(status_error(429, {"Retry-After": "nan"})) is None  # not a ValueError
+    assert retry_after(status_error(429, {"Retry-After": "-inf"})) is None
 
 
 def test_a_rate_limited_call_is_retried_until_it_succeeds() -> None:

@@ -119,19 +119,62 @@ def test_a_draft_becomes_a_grounded_record_with_derived_fields() -> None:
     assert TEXT[ev.start : ev.end] == ev.quote == QUOTE
 
 
+def _at(quote: str) -> Evidence:
+    start = TEXT.index(quote)
+    return Evidence(quote=quote, start=start, end=start + len(quote))
+
+
+WEDNESDAY = EventDate(text="Wednesday evening", value=dt.date(2024, 2, 7), precision="day")
+
+
 def test_repeated_mentions_of_one_attack_merge_into_one_event_with_more_evidence() -> None:
     other = "The Kata’ib Hezbollah commander, whose name wasn’t provided"
-    start = TEXT.index(other)
-    second = _event(evidence=[Evidence(quote=other, start=start, end=start + len(other))])
-    merged = merge_duplicates(
-        [_event(attacker="US"), second.model_copy(update={"attacker": "U.S."})]
-    )
+    second = _event(evidence=[_at(other)], attacker="U.S.", date=WEDNESDAY, weapon="drone")
+    merged = merge_duplicates([_event(attacker="US", date=WEDNESDAY), second])
     assert len(merged) == 1
     assert [e.quote for e in merged[0].evidence] == [QUOTE, other]
+    assert merged[0].weapon == "drone"  # a later mention fills what the first left out
+
+
+def test_the_same_evidence_sentence_is_one_event() -> None:
+    """Overlapping chunks of a long article report one sentence twice."""
+    first = _event(attacker="US")
+    again = _event(evidence=[_at(QUOTE[4:])], target="Kataib Hezbollah")
+    assert len(merge_duplicates([first, again])) == 1
 
 
 def test_different_attacks_stay_apart() -> None:
     assert len(merge_duplicates([_event(attacker="US"), _event(attacker="Kataib Hezbollah")])) == 2
+
+
+def test_shared_nulls_are_no_evidence_of_one_attack() -> None:
+    """Two attacks the article gives no attacker, target, place or date for stay two."""
+    quotes = ["The Kata’ib Hezbollah commander, whose name wasn’t provided", QUOTE]
+    events = [
+        _event(evidence=[_at(quotes[0])], deaths=Deaths(best=40, low=40, high=40)),
+        _event(evidence=[_at(quotes[1])], deaths=Deaths(best=1, low=1, high=1)),
+    ]
+    merged = merge_duplicates(events)
+    assert [e.deaths.best for e in merged] == [40, 1]
+
+
+def test_many_attacks_without_details_are_all_kept() -> None:
+    sentences = [s for s in TEXT.split("\n") if len(s) > 40][:12]
+    events = [_event(evidence=[_at(s)], grounded=True) for s in sentences]
+    assert len(merge_duplicates(events)) == len(sentences)
+
+
+def test_one_agreeing_field_is_not_enough_and_a_different_toll_keeps_events_apart() -> None:
+    other = _at("The Kata’ib Hezbollah commander, whose name wasn’t provided")
+    assert (
+        len(merge_duplicates([_event(attacker="US"), _event(attacker="US", evidence=[other])])) == 2
+    )
+    same_day = {"attacker": "US", "date": WEDNESDAY}
+    tolls = [
+        _event(**same_day, deaths=Deaths(best=40, low=40, high=40)),
+        _event(**same_day, evidence=[other], deaths=Deaths(best=2, low=2, high=2)),
+    ]
+    assert len(merge_duplicates(tolls)) == 2
 
 
 def test_the_draft_schema_is_small_and_bounded() -> None:
@@ -140,3 +183,11 @@ def test_the_draft_schema_is_small_and_bounded() -> None:
     event = schema["$defs"]["EventDraft"]
     assert event["additionalProperties"] is False
     assert set(event["required"]) >= {"quote", "type", "attacker", "target", "killed", "main"}
+    strings = [
+        option
+        for prop in event["properties"].values()
+        for option in prop.get("anyOf", [prop])
+        if option.get("type") == "string"
+    ]
+    assert len(strings) == 10 and all("maxLength" in s for s in strings)  # no runaway value
+    assert schema["properties"]["headlines"]["items"]["maxLength"] == 1000

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import itertools
 
 import pytest
 
 from service.errors import InputError
-from service.text import chunk_text, html_to_text, read_article
+from service.text import chunk_text, html_to_text, read_article, read_limited
 
 
 def test_plain_text_is_returned_unchanged() -> None:
@@ -78,3 +80,30 @@ def test_long_text_is_cut_at_line_breaks_with_overlap_and_true_offsets() -> None
         assert after.start < before.start + len(before.text)  # they overlap
     covered = max(c.start + len(c.text) for c in chunks)
     assert covered == len(text)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_text_with_a_byte_order_mark_is_decoded(codec: str) -> None:
+    text = "Rockets hit the base on Tuesday."
+    data = text.encode(codec)
+    if codec == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    assert read_article(data, max_chars=1000) == text
+
+
+def test_utf16_without_a_mark_is_named_not_called_binary() -> None:
+    with pytest.raises(InputError, match="UTF-16-LE text without a byte-order mark"):
+        read_article("Rockets hit the base on Tuesday.".encode("utf-16-le"), max_chars=1000)
+
+
+def test_a_lone_surrogate_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"lone surrogate \(U\+D800\) at offset 7"):
+        read_article("broken \ud800 text", max_chars=1000)
+
+
+def test_input_is_read_only_up_to_the_limit() -> None:
+    stream = io.BytesIO(b"x" * 101)
+    with pytest.raises(InputError, match="standard input is over 100 bytes"):
+        read_limited(stream, "standard input", limit=100)
+    assert stream.tell() == 101  # never more than limit + 1
+    assert read_limited(io.BytesIO(b"abc"), "f", limit=100) == b"abc"

@@ -11,8 +11,8 @@ Stages, in order (one module each):
                number they state.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, sub-event type
                from the weapon, dates, UCDP deaths.
-5. `merge`   - code: sentences about one attack become one event (agreeing fields, no
-               conflict; shared nulls are not evidence).
+5. merge     - code (`service.records.merge_duplicates`): runs about one attack become
+               one event (shared evidence or agreeing fields; shared nulls are not evidence).
 
 Every call of one window shares the system message and the numbered article as its
 prefix, so llama.cpp computes the article once and each later question costs only its
@@ -28,8 +28,8 @@ from service.pipeline.clean import visible_sentences, windows
 from service.pipeline.derive import build_event
 from service.pipeline.detect import detect
 from service.pipeline.fill import fill
-from service.pipeline.merge import merge_events
 from service.pipeline.types import Ask, Numbered
+from service.records import merge_duplicates
 from service.templates import PromptTemplate
 
 MAX_GROUPS = 10  # per window: each costs one fill call (about 7 s on 2 cores)
@@ -52,7 +52,7 @@ def extract_events(
         for group in adjacent(detect(ask, template, shown))[:MAX_GROUPS]:
             filled = fill(ask, template, shown, group)
             events.append(build_event(filled, group, article, reference))
-    return merge_events(events), warnings
+    return merge_duplicates(events), warnings
 
 
 def adjacent(sentences: list[Numbered], most: int = 3) -> list[list[Numbered]]:

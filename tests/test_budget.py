@@ -1,0 +1,80 @@
+"""Every request an extraction makes is counted, and the whole extraction has a deadline.
+
+Retries and re-asks each restart a generation, so each is counted in the record's
+usage and has its own row in the call log. The endpoint is `tests.fake_openai`,
+a fault-injection double.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service import Extractor, Settings
+from service.errors import DeadlineExceeded
+from tests.fake_openai import FakeOpenAI
+
+TEXT = "Gunmen attacked the village of Tora on Monday, killing three people, police said."
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(slow_seconds=30) as server:
+        yield server
+
+
+def settings_for(fake: FakeOpenAI, tmp_path: Path, **more: object) -> Settings:
+    base: dict[str, object] = {
+        "base_url": f"{fake.url}/v1",
+        "model": "fake",
+        "backend": "llamacpp",
+        "cache_dir": tmp_path / "cache",
+    }
+    return Settings(**(base | more))
+
+
+def logged(cache_dir: Path) -> list[tuple[str | None, str | None, int]]:
+    with sqlite3.connect(cache_dir / "logs.db") as db:
+        rows = db.execute("SELECT error, response, completion_tokens FROM calls ORDER BY id")
+        return list(rows)
+
+
+@pytest.mark.parametrize(
+    ("fault", "first_error"), [("invalid-once", "re-asked"), ("500-once", "HTTP 500")]
+)
+def test_every_request_is_in_the_usage_and_the_call_log(
+    fake: FakeOpenAI, tmp_path: Path, fault: str, first_error: str
+) -> None:
+    settings = settings_for(fake, tmp_path, max_attempts=2, max_reasks=1)
+    with Extractor(settings) as extractor:
+        record = extractor.extract(f"{TEXT} [[fault:{fault}]]")
+    assert record.usage is not None and record.usage.model_calls == 2 == fake.requests[fault]
+    rows = logged(settings.cache_dir)
+    assert len(rows) == 2
+    assert first_error in (rows[0][0] or "") and rows[0][1] is None
+    assert rows[1][0] is None and rows[1][1] is not None  # the answer that was kept
+    assert record.usage.completion_tokens == sum(r[2] for r in rows)
+
+
+def test_the_deadline_bounds_the_whole_extraction(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """A 600 s request timeout and four attempts: the 1 s deadline still ends it after one."""
+    settings = settings_for(fake, tmp_path, timeout=600, max_attempts=4, deadline=1)
+    with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded, match="deadline of 1 s"):
+        extractor.extract(f"{TEXT} [[fault:slow]]")
+    assert fake.requests["slow"] == 1  # no retry started once the time was up
+    (row,) = logged(settings.cache_dir)
+    assert row[0] is not None and row[0].startswith("the article took longer than its deadline")
+
+
+def test_a_long_article_past_its_deadline_says_how_far_it_got(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    lines = [f"Gunmen attacked the village of Tora {n} on Monday, police said." for n in range(12)]
+    text = "\n".join(lines) + " [[fault:slow]]\n"  # only the last chunk is slow
+    settings = settings_for(fake, tmp_path, chunk_chars=500, deadline=5, max_attempts=1)
+    with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded) as caught:
+        extractor.extract(text)
+    assert str(caught.value).endswith("; 3 of 4 chunks were done and are cached")
