@@ -81,12 +81,13 @@ class Settings(BaseSettings):
     mode: instructor.Mode | None = Field(
         default=None, validation_alias=_env("MODE"), description="Override the instructor mode."
     )
-    llguidance: bool | None = Field(
-        default=None,
+    llguidance: bool = Field(
+        default=False,
         validation_alias=_env("LLGUIDANCE"),
         description="Send the answer schema to llama.cpp as an LLGuidance grammar that "
-        "forces compact JSON (fewer output tokens); on by default for the embedded server. "
-        "Only for a llama.cpp server built with LLGuidance.",
+        "forces compact JSON (fewer output tokens). Only for a llama.cpp server built with "
+        "LLGuidance, as the embedded one is. Off by default: the default prompt was "
+        "measured without it, and compact JSON changes what a small model writes.",
     )
     # -- prompt and sampling
     prompt: str = Field(default="extract_events@v2", validation_alias=_env("PROMPT"))
@@ -155,9 +156,7 @@ class Settings(BaseSettings):
         return Backend.OTHER
 
     def uses_llguidance(self) -> bool:
-        if self.llguidance is not None:
-            return self.llguidance
-        return self.resolved_backend() is Backend.EMBEDDED
+        return self.llguidance and self.resolved_backend() in (Backend.EMBEDDED, Backend.LLAMACPP)
 
     def resolved_mode(self) -> instructor.Mode:
         return self.mode or DEFAULT_MODES[self.resolved_backend()]
