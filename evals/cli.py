@@ -1,4 +1,5 @@
-"""`python -m evals run | compare`: score a prompt/model against the gold, or two runs.
+"""`python -m evals run | compare | sweep`: score a prompt/model against the gold, compare
+two runs, or re-score a staged run at stricter attack thresholds.
 
 Run `compare` before changing a prompt: it exits 1 when the candidate regresses.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from evals import calibrate
 from evals.compare import DEFAULT_THRESHOLD, compare_reports
 from evals.runner import SETS, RunFolderError, run_eval
 from service.cli_options import build_settings, configure_logging, run_group, settings_options
@@ -88,6 +90,21 @@ def compare(
     if json_out:
         json_out.write_text(json.dumps(result.to_dict(), indent=2))
     sys.exit(1 if result.regression else 0)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_SET
+@click.option(
+    "--thresholds",
+    default="0.5,0.6,0.7,0.8,0.9,0.95",
+    show_default=True,
+    help="Comma-separated attack thresholds to try.",
+)
+def sweep(run_dir: Path, set_name: str, thresholds: str) -> None:
+    """Re-score a staged run at stricter attack thresholds (no model calls)."""
+    values = [float(t) for t in thresholds.split(",")]
+    click.echo(calibrate.markdown(calibrate.sweep(run_dir, set_name, values)))
 
 
 def _report(

@@ -137,6 +137,13 @@ class Event(BaseModel):
     prominence: Prominence = Prominence.MAIN
     evidence: list[Evidence] = Field(min_length=1)
     grounded: bool = Field(description="True when at least one evidence quote was found.")
+    confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The model's probability that the evidence reports an attack (staged "
+        "prompts, from token log-probabilities); None where the endpoint gives none.",
+    )
     spans: dict[SpanField, Span] = Field(
         default_factory=dict,
         description="Offsets of the text fields taken verbatim from the article (the date "

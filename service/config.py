@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int = 0
     max_tokens: int = Field(default=1536, gt=0, description="Cap on generated tokens per call.")
+    attack_threshold: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        validation_alias=_env("ATTACK_THRESHOLD"),
+        description="Staged prompts: the model's probability that a sentence reports an "
+        "attack, at or above which it is read as one (from token log-probabilities; "
+        "endpoints that send none fall back to the model's true/false).",
+    )
     # -- resilience
     timeout: float = Field(default=600.0, gt=0, validation_alias=_env("TIMEOUT"))
     max_attempts: int = Field(default=4, ge=1, description="Tries on transient endpoint errors.")

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -32,6 +33,7 @@ from service.errors import (
 )
 from service.logs import CallLog
 from service.pipeline import extract_events
+from service.pipeline.types import Scored
 from service.records import build_event, grounded_headlines, merge_duplicates
 from service.redact import redact, register, scrub
 from service.retry import is_transient, root_cause, transport_retrying
@@ -40,6 +42,7 @@ from service.text import chunk_text, read_article
 from service.transport import Attempt, Budget, budget
 
 log = logging.getLogger(__name__)
+TOP_LOGPROBS = 5  # alternatives per token: enough to hold both "true" and "false"
 
 
 class Extractor:
@@ -197,7 +200,12 @@ class Extractor:
             return answer
 
         events, warnings = extract_events(
-            ask, self.template, article, reference, self.settings.chunk_chars
+            ask,
+            self.template,
+            article,
+            reference,
+            window_chars=self.settings.chunk_chars,
+            threshold=self.settings.attack_threshold,
         )
         checked, notes = check_events(events, article, reference)
         return checked, warnings + notes
@@ -239,6 +247,8 @@ class Extractor:
         ref = self.endpoints.ref()
         s = self.settings
         sampling = {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens}
+        if issubclass(response_model, Scored):
+            sampling |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
         key = cache_key(
             endpoint=ref.identity,
             mode=ref.mode.value,
@@ -317,7 +327,7 @@ class Extractor:
         try:
             for attempt in transport_retrying(self.settings.max_attempts, spent):
                 with attempt:
-                    return client.chat.completions.create(
+                    parsed, completion = client.chat.completions.create_with_completion(
                         model=model,
                         messages=messages,  # type: ignore[arg-type]
                         response_model=response_model,
@@ -325,6 +335,9 @@ class Extractor:
                         strict=False,
                         **sampling,
                     )
+                    if isinstance(parsed, Scored):
+                        parsed.p_true = p_true(completion)
+                    return parsed
         except Exception as exc:
             if spent.cancelled:
                 raise Cancelled("the extraction was cancelled: the extractor closed") from None
@@ -341,6 +354,23 @@ class Extractor:
             if self._client is None:
                 self._client = self.endpoints.client()
             return self._client
+
+
+def p_true(completion: Any) -> float | None:
+    """P(true) against P(false) at the first boolean token of an answer, from its top
+    log-probabilities; None when the endpoint sent none (some do not support them)."""
+    choice = completion.choices[0] if getattr(completion, "choices", None) else None
+    tokens = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    for token in tokens:
+        if token.token.strip() not in ("true", "false"):
+            continue
+        mass = {"true": 0.0, "false": 0.0}
+        for alt in token.top_logprobs or [token]:
+            if (word := alt.token.strip()) in mass:
+                mass[word] += math.exp(alt.logprob)
+        total = mass["true"] + mass["false"]
+        return mass["true"] / total if total else None
+    return None
 
 
 def _count(usage: Usage, call: dict[str, Any]) -> None:

@@ -124,6 +124,8 @@ def _merged(first: Event, later: Event) -> Event:
             update[name] = getattr(later, name)
     if first.deaths.best is None:
         update["deaths"] = later.deaths
+    scores = [e.confidence for e in (first, later) if e.confidence is not None]
+    update["confidence"] = max(scores, default=None)
     if first.date.value is None and later.date.value is not None:
         update["date"] = later.date
     place = first.location.model_dump()

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from schemas.events import Deaths, Event, Evidence, Location
 from schemas.vocab import Certainty, SubEventType
 from service.backends import LLGuidanceTransport
-from service.pipeline import adjacent
+from service.pipeline import adjacent, cues
 from service.pipeline.clean import visible_sentences, windows
-from service.pipeline.derive import build_event, sub_event_type
-from service.pipeline.fill import Filled, fill_model, numbers, phrases
+from service.pipeline.derive import build_event
+from service.pipeline.fill import Filled, fill_model, phrases
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
 from service.records import merge_duplicates
@@ -63,54 +63,105 @@ def _event(text: str, start: int = 0) -> list[Numbered]:
 
 
 def test_fields_may_only_be_phrases_of_the_events_own_sentences() -> None:
-    sentence = "Rebels shelled the Syrian town of Qusayr, killing two U.S. soldiers."
-    candidates = phrases(_event(sentence, start=100))
+    sentence = "Rebels shelled the Syrian town of Qusayr, killing two U.S. soldiers, police said."
+    event = _event(sentence, start=100)
+    candidates = phrases(event)
     texts = {p.text for p in candidates}
     assert {"Rebels", "Qusayr", "two U.S. soldiers", "the Syrian town of Qusayr"} <= texts
     assert "Qusayr," not in texts and "soldiers." not in texts  # punctuation trimmed
     assert all(sentence[p.start - 100 : p.end - 100] == p.text for p in candidates)
-    model = fill_model(candidates, numbers(_event(sentence)))
+    model = fill_model(candidates, cues.places(event), cues.sources(event))
     answer = {
         "attacker": "Rebels",
         "target": "two U.S. soldiers",
-        "weapon": None,
-        "type": "Shelling/artillery/missile attack",
-        "place": "Qusayr",
-        "when": None,
-        "killed": 2,
-        "injured": None,
         "victims": "two U.S. soldiers",
-        "source": None,
+        "place": "the Syrian town of Qusayr",
+        "source": "police",
         "certainty": "claimed",
         "main": True,
     }
     assert model.model_validate(answer)
-    for field, invented in (("attacker", "Hamas"), ("killed", 10**12), ("place", "Homs")):
+    for field, invented in (("attacker", "Hamas"), ("place", "Homs"), ("place", "Rebels")):
         with pytest.raises(ValidationError):
             model.model_validate({**answer, field: invented})
 
 
-def test_counts_come_from_the_text_in_digits_or_words_and_years_are_not_counts() -> None:
-    assert numbers(_event("In 2024 a blast killed three people and wounded 1,200.")) == [3, 1200]
-    assert numbers(_event("Nobody was hurt in the attack.")) == [0]
-    assert numbers(_event("The strike hit a depot.")) == []
+def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -> None:
+    event = _event("The attack was condemned.")
+    assert set(fill_model(phrases(event), [], []).model_fields) == {
+        "attacker",
+        "target",
+        "victims",
+        "certainty",
+        "main",
+    }
 
 
 @pytest.mark.parametrize(
-    ("weapon", "chosen", "expected"),
+    ("sentence", "killed", "injured"),
     [
-        ("a drone", SubEventType.ATTACK, SubEventType.AIR_DRONE_STRIKE),
-        ("suicide car bomb", SubEventType.REMOTE_EXPLOSIVE, SubEventType.SUICIDE_BOMB),
-        ("rockets", SubEventType.AIR_DRONE_STRIKE, SubEventType.SHELLING_MISSILE),
-        ("rifles", SubEventType.ARMED_CLASH, SubEventType.ARMED_CLASH),  # no means named
-        ("drones and rockets", SubEventType.ATTACK, SubEventType.ATTACK),  # two: keep the model's
-        (None, SubEventType.GRENADE, SubEventType.GRENADE),
+        ("In 2024 a blast killed three people and wounded 1,200.", 3, 1200),
+        ("Those blasts killed four people and injured three, police said.", 4, 3),
+        ("Two militants were killed, and four other people were wounded.", 2, 4),
+        ("12 dead after a bombing.", 12, None),
+        ("Rockets hit the base with no damage or casualties.", 0, 0),
+        ("Nobody was hurt in the attack.", 0, 0),
+        ("The strike hit a depot in 1998.", None, None),
     ],
 )
-def test_the_weapon_phrase_decides_the_sub_event_type_when_it_names_one_means(
-    weapon: str | None, chosen: SubEventType, expected: SubEventType
+def test_counts_are_read_next_to_a_killing_or_wounding_word(
+    sentence: str, killed: int | None, injured: int | None
 ) -> None:
-    assert sub_event_type(chosen, weapon) is expected
+    assert cues.counts(_event(sentence)) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "weapon", "when"),
+    [
+        (
+            "A one-way attack drone struck the base on Tuesday night.",
+            "one-way attack drone",
+            "on Tuesday night",
+        ),
+        ("Militants fired rockets at the embassy last week.", "rockets", "last week"),
+        ("A car bomb exploded in Kabul on Feb. 7, 2024.", "car bomb", "on Feb. 7, 2024"),
+        ("Troops may march on the town.", None, None),  # "may", "march": not dates
+    ],
+)
+def test_weapon_and_date_phrases_are_read_by_code_with_offsets(
+    sentence: str, weapon: str | None, when: str | None
+) -> None:
+    event = _event(sentence, start=7)
+    for found, expected in ((cues.weapon(event), weapon), (cues.when(event), when)):
+        assert (found and found.text) == expected
+        if found:
+            assert sentence[found.start - 7 : found.end - 7] == found.text
+
+
+@pytest.mark.parametrize(
+    ("weapon", "sentence", "expected"),
+    [
+        ("a drone", "A drone hit the car.", SubEventType.AIR_DRONE_STRIKE),
+        ("suicide car bomb", "A suicide car bomb exploded.", SubEventType.SUICIDE_BOMB),
+        ("rockets", "Militants fired rockets.", SubEventType.SHELLING_MISSILE),
+        (None, "US forces carried out a strike in Iraq.", SubEventType.AIR_DRONE_STRIKE),
+        (None, "Rebels clashed with troops in the hills.", SubEventType.ARMED_CLASH),
+        (None, "Gunmen killed a judge.", SubEventType.ATTACK),  # no means named
+    ],
+)
+def test_the_weapon_then_the_wording_decides_the_sub_event_type(
+    weapon: str | None, sentence: str, expected: SubEventType
+) -> None:
+    assert cues.attack_type(weapon, _event(sentence)) is expected
+
+
+def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
+    sentence = "Blasts hit at a base south of Baghdad on Tuesday, according to police and medics."
+    texts = [p.text for p in cues.places(_event(sentence))]
+    assert "a base south of Baghdad" in texts and "Baghdad" in texts
+    assert not any("Tuesday" in t for t in texts)  # a date is not a place
+    sources = [p.text for p in cues.sources(_event(sentence))]
+    assert "police and medics" in sources
 
 
 @pytest.mark.parametrize(

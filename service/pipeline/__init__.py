@@ -4,19 +4,20 @@ Stages, in order (one module each):
 
 1. `clean`   - split into sentences (pysbd), hide repeated captions, credits and menus,
                number the rest; long articles are read in windows.
-2. `detect`  - one model call per window: a yes/no per sentence, "does it report an
-               attack?" (the grammar writes every sentence number; the model one word).
-3. `fill`    - one model call per run of adjacent attack sentences (at most three):
-               its fields, each constrained to a phrase of those sentences or a
-               number they state.
-4. `derive`  - code: evidence and span offsets, country by gazetteer, sub-event type
-               from the weapon, dates, UCDP deaths.
+2. `detect`  - one small model call per sentence that uses the words of violence:
+               "does it report an attack?", scored by the probability of `true`.
+3. `cues`    - code reads each run of adjacent attack sentences (at most three):
+               weapon, date phrase, counts, type, and candidate places and sources.
+   `fill`    - one model call per run: attacker, target and victims (phrases of the
+               run), place and source (among the candidates), certainty, main.
+4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
+               deaths.
 5. merge     - code (`service.records.merge_duplicates`): runs about one attack become
                one event (shared evidence or agreeing fields; shared nulls are not evidence).
 
 Every call of one window shares the system message and the numbered article as its
 prefix, so llama.cpp computes the article once and each later question costs only its
-own tokens. Output is a few sentence numbers and short phrases, not copied quotes.
+own tokens. Output is one word per sentence and a few short phrases per attack.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def extract_events(
     article: str,
     reference: dt.date | None,
     window_chars: int,
+    threshold: float,
 ) -> tuple[list[Event], list[str]]:
     """Events of one article, and warnings for the caller."""
     events: list[Event] = []
@@ -49,7 +51,7 @@ def extract_events(
     if len(parts) > 1:
         warnings.append(f"long article: read in {len(parts)} windows of sentences")
     for shown in parts:
-        for group in adjacent(detect(ask, template, shown))[:MAX_GROUPS]:
+        for group in adjacent(detect(ask, template, shown, threshold))[:MAX_GROUPS]:
             filled = fill(ask, template, shown, group)
             events.append(build_event(filled, group, article, reference))
     return merge_duplicates(events), warnings

@@ -5,7 +5,8 @@ recites the categories of its instructions; asked for a yes/no per sentence in o
 answer, it writes "yes" for every sentence once it has written a few. So each sentence
 is its own question, quoted after the shared article prefix (which the server keeps
 cached): about 40 new prompt tokens and a one-word answer, `true` or `false`,
-independent of the answers before it.
+independent of the answers before it. The answer's token probabilities give
+P(attack); a sentence counts when it reaches the `attack_threshold` setting.
 
 Only sentences that use the vocabulary of violence are asked about (`VIOLENCE`: attack,
 strike, bomb, blast, shot, killed, wounded, rocket, raid...). A sentence with none of
@@ -15,10 +16,12 @@ these words reports no attack, and code can say so for free.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from service.pipeline.types import Ask, Numbered
+from service.pipeline.types import Ask, Numbered, Scored
 from service.templates import PromptTemplate
 
 VIOLENCE = re.compile(
@@ -31,17 +34,21 @@ VIOLENCE = re.compile(
 )
 
 
-class Verdict(BaseModel):
+class Verdict(Scored):
     model_config = ConfigDict(extra="forbid")
 
     attack: bool
 
 
-def detect(ask: Ask, template: PromptTemplate, shown: list[Numbered]) -> list[Numbered]:
-    """The shown sentences the model says report an attack, in article order."""
+def detect(
+    ask: Ask, template: PromptTemplate, shown: list[Numbered], threshold: float
+) -> list[Numbered]:
+    """The shown sentences that report an attack with probability >= `threshold`, in
+    article order (the model's own true/false where the endpoint gives no probability)."""
     found = []
     for sentence in (s for s in shown if VIOLENCE.search(s.text)):
         messages = template.render_stage("detect", sentences=shown, sentence=sentence)
-        if ask("detect", messages, Verdict).attack:  # type: ignore[attr-defined]
-            found.append(sentence)
+        verdict: Any = ask("detect", messages, Verdict)
+        if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
+            found.append(replace(sentence, p_attack=verdict.p_true))
     return found

@@ -1,10 +1,11 @@
-"""Stage 3, fill: the fields of one attack, read from its own sentences only.
+"""Stage 3b, fill: the judgements of one attack, read from its own sentences only.
 
-Every text field is constrained, per request, to a run of words of the attack's own
-sentences (an enum of word spans in the JSON schema), and casualty figures to numbers
-those sentences state in digits or words. So the model can choose wrongly, but it
-cannot invent: no "Rebels" copied from an example, no 10^12 dead, and every value has
-offsets in the article.
+The model decides only what needs judgement: who attacked whom and who was hurt (each
+a run of words of the attack's own sentences, an enum in the per-request JSON schema),
+where and who says so (among the candidates `cues` found), how certain the article is,
+and whether this is the story's main event. So the model can choose wrongly, but it
+cannot invent: no "Rebels" copied from an example, and every value has offsets in the
+article. Weapon, date, counts and type come from `cues`, in code.
 """
 
 from __future__ import annotations
@@ -12,30 +13,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
-from text_to_num import alpha2digit
 
 from schemas.vocab import Certainty, SubEventType
+from service.pipeline import cues
+from service.pipeline.cues import Phrase
 from service.pipeline.types import Ask, Numbered
 from service.templates import PromptTemplate
 
-MAX_SPAN_WORDS = 8  # longest phrase a field may take
+MAX_SPAN_WORDS = 6  # longest phrase an actor or victims value may take
 MAX_CANDIDATES = 4000  # bound on the schema's size for pathological "sentences"
-SPAN_FIELDS = ("attacker", "target", "weapon", "place", "when", "victims", "source")
 _TOKEN = re.compile(r"\S+")
 _EDGE = "\"'“”‘’()[]{},;:!?"
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\w])|(?<![\w.])\d+(?![\w.]\d)")
-_NONE = re.compile(r"\b(?:no|none|nobody|no one|zero|without)\b", re.I)
-_YEAR = range(1900, 2100)
-
-
-@dataclass(frozen=True)
-class Phrase:
-    text: str
-    start: int
-    end: int
 
 
 def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[Phrase]:
@@ -73,50 +64,37 @@ def _bare_period(word: str) -> bool:
     return word.endswith(".") and "." not in word[:-1]
 
 
-def numbers(sentences: list[Numbered]) -> list[int]:
-    """Counts the sentences state, in digits or words ('killing three' -> 3); 0 only on
-    'no'/'nobody'/'without'. Years are not counts."""
-    found: set[int] = set()
-    for s in sentences:
-        text = alpha2digit(s.text, "en", threshold=0)
-        for m in _NUMBER.finditer(text):
-            value = int(m.group().replace(",", ""))
-            if value not in _YEAR:
-                found.add(value)
-        if _NONE.search(s.text):
-            found.add(0)
-    return sorted(found)
-
-
-def fill_model(candidates: list[Phrase], counts: list[int]) -> type[BaseModel]:
-    """The per-request answer schema: phrases of the attack's sentences, stated counts."""
-    phrase: Any = None
-    if candidates:
-        values = {f"p{i}": p.text for i, p in enumerate(candidates)}
-        phrase = Enum("Phrase", values) | None  # type: ignore[misc]  # one $defs entry
-    count: Any = Literal[tuple(counts)] | None if counts else None  # type: ignore[valid-type]
+def fill_model(
+    candidates: list[Phrase], places: list[Phrase], sources: list[Phrase]
+) -> type[BaseModel]:
+    """The per-request answer schema: who against whom, among phrases of the attack's
+    sentences; where and who says so, among the candidates code found (the field is
+    left out when there are none); and two judgements."""
     fields: dict[str, Any] = {
-        "attacker": (phrase, ...),
-        "target": (phrase, ...),
-        "weapon": (phrase, ...),
-        "type": (SubEventType, ...),
-        "place": (phrase, ...),
-        "when": (phrase, ...),
-        "killed": (count, ...),
-        "injured": (count, ...),
-        "victims": (phrase, ...),
-        "source": (phrase, ...),
-        "certainty": (Certainty, ...),
-        "main": (bool, ...),
+        "attacker": (_choice("Phrase", [p.text for p in candidates]), ...),
+        "target": (_choice("Phrase", [p.text for p in candidates]), ...),
+        "victims": (_choice("Phrase", [p.text for p in candidates]), ...),
     }
+    if places:
+        fields["place"] = (_choice("Place", [p.text for p in places]), ...)
+    if sources:
+        fields["source"] = (_choice("Source", [p.text for p in sources]), ...)
+    fields |= {"certainty": (Certainty, ...), "main": (bool, ...)}
     return create_model("Attack", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _choice(name: str, values: list[str]) -> Any:
+    """One of `values` or null (an enum in one `$defs` entry, shared by the fields)."""
+    if not values:
+        return None
+    return Enum(name, {f"p{i}": v for i, v in enumerate(values)}) | None  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
 class Filled:
     """One attack as read: chosen phrases (with offsets), counts and judgements."""
 
-    spans: dict[str, Phrase]  # field -> phrase, for the fields the model filled
+    spans: dict[str, Phrase]  # field -> phrase, for the fields found
     type: SubEventType
     killed: int | None
     injured: int | None
@@ -127,17 +105,30 @@ class Filled:
 def fill(
     ask: Ask, template: PromptTemplate, shown: list[Numbered], event: list[Numbered]
 ) -> Filled:
-    """Ask for one attack's fields, constrained to what its sentences say."""
+    """Ask for one attack's judgement fields; code reads the rest (`cues`)."""
     candidates = phrases(event)
-    by_text = {p.text: p for p in candidates}
+    places, sources = cues.places(event), cues.sources(event)
     numbers_ = ", ".join(str(s.number) for s in event)
     messages = template.render_stage(
         "fill", sentences=shown, event_sentences=event, numbers=numbers_
     )
-    answer: Any = ask("fill", messages, fill_model(candidates, numbers(event)))
-    spans = {}
-    for name in SPAN_FIELDS:
-        value = getattr(answer, name)
+    answer: Any = ask("fill", messages, fill_model(candidates, places, sources))
+    spans: dict[str, Phrase] = {}
+    for name, offered in (
+        ("attacker", candidates),
+        ("target", candidates),
+        ("victims", candidates),
+        ("place", places),
+        ("source", sources),
+    ):
+        value = getattr(answer, name, None)
         if value is not None:
-            spans[name] = by_text[value.value if isinstance(value, Enum) else value]
-    return Filled(spans, answer.type, answer.killed, answer.injured, answer.certainty, answer.main)
+            chosen = value.value if isinstance(value, Enum) else value
+            spans[name] = next(p for p in offered if p.text == chosen)
+    for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event))):
+        if found is not None:
+            spans[name] = found
+    killed, injured = cues.counts(event)
+    weapon = spans["weapon"].text if "weapon" in spans else None
+    kind = cues.attack_type(weapon, event)
+    return Filled(spans, kind, killed, injured, answer.certainty, answer.main)

@@ -63,6 +63,29 @@ class Gazetteer:
                 return self.cities[phrase]
         return []
 
+    def place_spans(self, text: str, capitalised: bool = True) -> list[tuple[int, int]]:
+        """Offsets of the city and country names in `text`, longest first, never
+        overlapping; `capitalised` keeps only names written with a capital ('Police' the
+        Polish town, not 'police')."""
+        words = [_bare(m) for m in _WORD.finditer(text)]
+        spans: list[tuple[int, int]] = []
+        taken: set[int] = set()
+        for n in range(_MAX_WORDS, 0, -1):
+            for i in range(len(words) - n + 1):
+                if taken.intersection(range(i, i + n)):
+                    continue
+                if capitalised and not text[words[i][0]].isupper():
+                    continue
+                name = " ".join(_norm(text[a:b]) for a, b in words[i : i + n])
+                if name in self.countries or name in self.cities:
+                    spans.append((words[i][0], words[i + n - 1][1]))
+                    taken.update(range(i, i + n))
+        return sorted(spans)
+
+    def names_place(self, text: str) -> bool:
+        """Whether `text` holds the name of a known city or country, in any case."""
+        return bool(self.place_spans(text, capitalised=False))
+
     def country_of(self, place: str | None, context: str, article: str) -> str | None:
         """The country an event at `place` happened in (rules in the module docstring)."""
         if place:
@@ -91,6 +114,17 @@ class Gazetteer:
             for name in names
             for m in re.finditer(rf"\b{re.escape(name)}\b", folded)
         )
+
+
+def _bare(word: re.Match[str]) -> tuple[int, int]:
+    """A word's offsets without a possessive or a closing period ("Iraq's", "Baghdad.")."""
+    start, end = word.span()
+    text = word.group()
+    if text.endswith(("'s", "’s")):
+        end -= 2
+    elif text.endswith(".") and "." not in text[:-1]:
+        end -= 1
+    return start, end
 
 
 def _norm(text: str) -> str:

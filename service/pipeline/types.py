@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pydantic import BaseModel
+from pydantic.json_schema import SkipJsonSchema
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,18 @@ class Numbered:
     start: int
     end: int
     text: str
+    p_attack: float | None = None  # set by `detect`
+
+
+class Scored(BaseModel):
+    """An answer whose first true/false the model's token probabilities score.
+
+    `p_true` is not part of the schema the model sees: the extractor asks the endpoint
+    for log-probabilities and fills it with P(true) / (P(true) + P(false)) at the first
+    boolean the model wrote. It stays None where an endpoint returns no log-probabilities.
+    """
+
+    p_true: SkipJsonSchema[float | None] = None
 
 
 class Ask(Protocol):

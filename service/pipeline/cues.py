@@ -1,0 +1,248 @@
+"""Stage 3a, cues: what code reads from an attack's own sentences, without the model.
+
+Measured on the seeds, a 1.5B model asked for every field of an attack took ten words
+of output per field, 20-30 s a call, and chose "carried out" as the weapon and
+"on the condition of anonymity" as the date. What news wording states plainly, code
+reads here: the weapon (a lexicon of means), the date phrase (weekdays, months,
+"yesterday", "last week"), casualty counts next to a killing or wounding word, and the
+sub-event type. For place and source, code lists the phrases that can be one (after
+"in", "near", "at"...; naming a known city or country; before "said", after
+"according to") and the model only chooses among them.
+
+Every value is a span of the article with its offsets, or None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from text_to_num import alpha2digit
+
+from schemas.vocab import SubEventType
+from service.pipeline.places import gazetteer
+from service.pipeline.types import Numbered
+
+MAX_CHOICES = 40  # candidate places or sources offered to the model, per attack
+MAX_PHRASE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A span of the article: its text and offsets."""
+
+    text: str
+    start: int
+    end: int
+
+
+_WEAPON = re.compile(
+    r"\b(?:(?:car|truck|roadside|suicide|vehicle|parcel|letter|improvised|one-way(?: attack)?)"
+    r"[ -])?(?:bombs?|explosives?(?: devices?)?|ieds?|dynamite|rockets?|missiles?|mortars?|"
+    r"shells|artillery|grenades?|drones?|warplanes?|fighter jets?|helicopters?|guns?|rifles?|"
+    r"machine[ -]?guns?|firearms?|pistols?|bullets?|knives|knife|landmines?|mines)\b",
+    re.I,
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DATE = re.compile(
+    rf"\b(?:(?:early|late|last|on|this|earlier|since) )?{_WEEKDAY}(?: (?:night|morning|evening|"
+    rf"afternoon))?\b|\b(?:on |in |since )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|"
+    rf"\d{{1,2}} {_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}})\b|"
+    r"\b(?:yesterday|today|tonight|last (?:night|week|month|year)|"
+    r"earlier (?:this|last) (?:week|month|year)|(?:this|last) (?:weekend))\b",
+    re.I,
+)
+_VAGUE = re.compile(r"^(?:may|march|mar)\b", re.I)  # "may" the verb, "march" the walk
+_NUMBER = (
+    r"(?:at least |about |some |nearly |almost |around |more than |over |up to )?"
+    r"(\d{1,3}(?:,\d{3})+|\d+)"
+)
+_DEATH = r"(?:killed|killing|kills|dead|died|deaths?|slain|lives|fatalities|bodies)"
+_HARM = r"(?:injured|injuring|injuries|wounded|wounding|wounds|hurt)"
+
+
+def _counting(word: str) -> list[re.Pattern[str]]:
+    """'4 people were killed', '12 dead' and 'killing 12', 'killed four people'."""
+    return [
+        re.compile(
+            rf"(?<![\d,.])(\d{{1,3}}(?:,\d{{3}})+|\d+) (?:(?!and |or |but )[\w.'’-]+ ){{0,3}}?"
+            rf"(?:(?:were|was|have been|had been|are|been|being) )?{word}\b",
+            re.I,
+        ),
+        re.compile(rf"\b{word} (?:a total of |an estimated )?{_NUMBER}(?![\d,.]\d)", re.I),
+    ]
+
+
+_KILLED = _counting(_DEATH)
+_INJURED = _counting(_HARM)
+_NO_DEATHS = re.compile(
+    r"\bno (?:\w+ ){0,2}?(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
+    r"\bnobody was (?:killed|hurt)\b",
+    re.I,
+)
+_NO_INJURIES = re.compile(
+    r"\bno (?:\w+ ){0,2}?(?:casualties|injuries|one was (?:hurt|injured|wounded))\b|"
+    r"\bnobody was (?:hurt|injured|wounded)\b",
+    re.I,
+)
+_YEARS = range(1900, 2100)
+_LOCATIVE = re.compile(
+    r"\b(?:in|near|at|outside|inside|across|toward|towards|on|(?:north|south|east|west)"
+    r"(?:east|west)? of|hit|struck|shelled|bombed|attacked|targeted|raided|stormed)\s+",
+    re.I,
+)
+_SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
+_ACCORDING = re.compile(r"\baccording to\s+", re.I)
+_CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s+(?:but|which|who|after|when|as)\s")
+_NOT_IN_PLACE = re.compile(
+    r"\b(?:in|on|at|for|since|that|with|by|to|from|after|during|said|says|carried|killed)\b"
+)
+_SITE = re.compile(
+    r"(?:air ?base|base|camp|village|town|city|district|province|region|neighbou?rhood|area|"
+    r"compound|outpost|headquarters|airport|border|checkpoint|station|hospital|school|"
+    r"mosque|market|port|street|road|bridge)s?$",
+    re.I,
+)
+_CAPITAL = re.compile(r"(?:^|-)[A-Z0-9]")
+_WORD = re.compile(r"\S+")
+
+# ACLED means -> sub-event type; the weapon's own phrase first, then the sentences.
+_MEANS: list[tuple[SubEventType, re.Pattern[str]]] = [
+    (SubEventType.SUICIDE_BOMB, re.compile(r"\bsuicide (?:bomb|attack|car)", re.I)),
+    (
+        SubEventType.AIR_DRONE_STRIKE,
+        re.compile(
+            r"\b(?:drones?|air ?strikes?|aircraft|warplanes?|jets?|helicopters?|air raids?|"
+            r"strikes?|struck)\b",
+            re.I,
+        ),
+    ),
+    (
+        SubEventType.SHELLING_MISSILE,
+        re.compile(r"\b(?:rockets?|missiles?|mortars?|shells?|shelling|artillery)\b", re.I),
+    ),
+    (
+        SubEventType.REMOTE_EXPLOSIVE,
+        re.compile(
+            r"\b(?:ieds?|roadside bombs?|car bombs?|landmines?|mines?|explosive devices?|"
+            r"explosives?|bombs?|bombings?|blasts?|explosions?|exploded|dynamite)\b",
+            re.I,
+        ),
+    ),
+    (SubEventType.GRENADE, re.compile(r"\bgrenades?\b", re.I)),
+    (SubEventType.ARMED_CLASH, re.compile(r"\b(?:clash\w*|fighting|battles?|fought)\b", re.I)),
+]
+
+
+def weapon(sentences: list[Numbered]) -> Phrase | None:
+    """The first means of attack the sentences name ('one-way drone', 'rockets')."""
+    for s in sentences:
+        if found := _WEAPON.search(s.text):
+            return Phrase(found.group(), s.start + found.start(), s.start + found.end())
+    return None
+
+
+def when(sentences: list[Numbered]) -> Phrase | None:
+    """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week')."""
+    for s in sentences:
+        for found in _DATE.finditer(s.text):
+            if _VAGUE.match(found.group()) and not found.group()[0].isupper():
+                continue
+            return Phrase(found.group(), s.start + found.start(), s.start + found.end())
+    return None
+
+
+def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:
+    """Killed and injured as the sentences state them, digits or words; 0 only on 'no
+    casualties', 'nobody was hurt'. The first stated figure wins; years are not counts."""
+    text = " ".join(alpha2digit(s.text, "en", threshold=0) for s in sentences)
+    return _count(text, _KILLED, _NO_DEATHS), _count(text, _INJURED, _NO_INJURIES)
+
+
+def _count(text: str, patterns: list[re.Pattern[str]], none: re.Pattern[str]) -> int | None:
+    found = [
+        (m.start(), int(m.group(1).replace(",", "")))
+        for pattern in patterns
+        for m in pattern.finditer(text)
+        if int(m.group(1).replace(",", "")) not in _YEARS
+    ]
+    if found:
+        return min(found)[1]
+    return 0 if none.search(text) else None
+
+
+def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEventType:
+    """The ACLED sub-event type the weapon names, else the one the wording names first,
+    else 'Attack' (armed violence with no stated means)."""
+    for text in (weapon_phrase or "", " ".join(s.text for s in sentences)):
+        named = [(m.start(), kind) for kind, cue in _MEANS if (m := cue.search(text))]
+        if any(kind is SubEventType.SUICIDE_BOMB for _, kind in named):
+            return SubEventType.SUICIDE_BOMB  # "suicide car bomb" is a suicide bomb
+        if named:
+            return min(named)[1]
+    return SubEventType.ATTACK
+
+
+def places(sentences: list[Numbered]) -> list[Phrase]:
+    """Phrases that can name where an attack happened: up to six words after 'in',
+    'near', 'south of', 'struck'... that end in a capitalised word, a kind of site
+    ('base', 'village') or a known place, and the names of known cities and countries."""
+    found: dict[str, Phrase] = {}
+    places_ = gazetteer()
+    for s in sentences:
+        for cue in _LOCATIVE.finditer(s.text):
+            for phrase in _runs(s, cue.end()):
+                if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):
+                    break
+                last = phrase.text.split()[-1]
+                if _CAPITAL.search(last) or _SITE.search(last) or places_.names_place(last):
+                    found.setdefault(phrase.text, phrase)
+        for start, end in places_.place_spans(s.text):
+            found.setdefault(
+                s.text[start:end], Phrase(s.text[start:end], s.start + start, s.start + end)
+            )
+    return list(found.values())[:MAX_CHOICES]
+
+
+def sources(sentences: list[Numbered]) -> list[Phrase]:
+    """Phrases that can name who reports the attack: the words before 'said', 'told'...
+    and after 'according to', up to the clause's edge."""
+    found: dict[str, Phrase] = {}
+    for s in sentences:
+        for cue in _ACCORDING.finditer(s.text):
+            for phrase in _runs(s, cue.end()):
+                found.setdefault(phrase.text, phrase)
+        for verb in _SAID.finditer(s.text):
+            for phrase in _runs_before(s, verb.start()):
+                found.setdefault(phrase.text, phrase)
+    return list(found.values())[:MAX_CHOICES]
+
+
+def _runs(s: Numbered, start: int) -> list[Phrase]:
+    """Runs of 1..MAX_PHRASE_WORDS words from `start`, stopping at the clause's edge."""
+    rest = s.text[start:]
+    edge = _CLAUSE_END.search(rest)
+    words = list(_WORD.finditer(rest[: edge.start()] if edge else rest))[:MAX_PHRASE_WORDS]
+    return [
+        Phrase(
+            rest[words[0].start() : w.end()],
+            s.start + start + words[0].start(),
+            s.start + start + w.end(),
+        )
+        for w in words
+    ]
+
+
+def _runs_before(s: Numbered, end: int) -> list[Phrase]:
+    """Runs of 1..MAX_PHRASE_WORDS words ending at `end`, back to the clause's edge."""
+    head = s.text[:end]
+    edges = list(_CLAUSE_END.finditer(head))
+    begin = edges[-1].end() if edges else 0
+    words = list(_WORD.finditer(head, begin))[-MAX_PHRASE_WORDS:]
+    return [
+        Phrase(head[w.start() : end], s.start + w.start(), s.start + end) for w in reversed(words)
+    ]
