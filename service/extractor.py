@@ -204,7 +204,6 @@ class Extractor:
             self.template,
             article,
             reference,
-            window_chars=self.settings.chunk_chars,
             threshold=self.settings.attack_threshold,
         )
         checked, notes = check_events(events, article, reference)

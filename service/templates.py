@@ -68,13 +68,10 @@ class PromptTemplate:
         return "detect" in _ENV.from_string(self.source).blocks
 
     def render_stage(self, stage: str, **context: object) -> list[dict[str, str]]:
-        """[system, user]: the numbered article first and the stage's question last.
-
-        Every stage of one article shares everything before its question, so the
-        server computes the article's KV cache once and reuses it for each question.
-        """
+        """[system, user]: the same system message for every question of every article
+        (the server keeps its KV cache), and the stage's question with its sentences."""
         template = _ENV.from_string(self.source)
-        missing = {"system", "article", stage} - set(template.blocks)
+        missing = {"system", stage} - set(template.blocks)
         if missing:
             raise TemplateError(f"template {self.ref} lacks the block(s) {sorted(missing)}")
         ctx = template.new_context(dict(context))
@@ -82,8 +79,10 @@ class PromptTemplate:
         def block(name: str) -> str:
             return "".join(template.blocks[name](ctx)).strip()
 
-        user = f"{block('article')}\n\n{block(stage)}"
-        return [{"role": "system", "content": block("system")}, {"role": "user", "content": user}]
+        return [
+            {"role": "system", "content": block("system")},
+            {"role": "user", "content": block(stage)},
+        ]
 
     def render(self, article: str) -> list[dict[str, str]]:
         """Chat messages: static system prompt and example turn first, the article last."""

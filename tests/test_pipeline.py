@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.events import Deaths, Event, Evidence, Location
-from schemas.vocab import Certainty, SubEventType
+from schemas.vocab import Certainty, Prominence, SubEventType
 from service.backends import LLGuidanceTransport
 from service.pipeline import adjacent, cues
-from service.pipeline.clean import visible_sentences, windows
+from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
 from service.pipeline.fill import Filled, fill_model, phrases
 from service.pipeline.places import gazetteer
@@ -51,13 +51,6 @@ def test_captions_repeats_and_menus_are_not_shown_but_offsets_still_index_the_pa
     assert all(PAGE[s.start : s.end] == s.text for s in shown)
 
 
-def test_long_articles_are_read_in_windows_of_whole_sentences() -> None:
-    shown = [Numbered(i + 1, i * 50, i * 50 + 40, "x" * 40) for i in range(10)]
-    parts = windows(shown, 100)
-    assert [len(p) for p in parts] == [2, 2, 2, 2, 2]
-    assert [s for p in parts for s in p] == shown
-
-
 def _event(text: str, start: int = 0) -> list[Numbered]:
     return [Numbered(1, start, start + len(text), text)]
 
@@ -78,7 +71,6 @@ def test_fields_may_only_be_phrases_of_the_events_own_sentences() -> None:
         "place": "the Syrian town of Qusayr",
         "source": "police",
         "certainty": "claimed",
-        "main": True,
     }
     assert model.model_validate(answer)
     for field, invented in (("attacker", "Hamas"), ("place", "Homs"), ("place", "Rebels")):
@@ -93,7 +85,6 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         "target",
         "victims",
         "certainty",
-        "main",
     }
 
 
@@ -198,7 +189,6 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
         killed=2,
         injured=None,
         certainty=Certainty.CLAIMED,
-        main=True,
     )
     event = build_event(filled, event_sentences, text, None)
     assert event.evidence[0].quote == sentence.text
@@ -208,6 +198,9 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
         assert text[span.start : span.end] == value
     assert event.date.text == "on Monday"
     assert event.location.country == "Syria"  # geonames: Al Quşayr
+    assert event.prominence is Prominence.MAIN  # told in the lede
+    later = [Numbered(9, sentence.start, sentence.end, sentence.text)]
+    assert build_event(filled, later, text, None).prominence is Prominence.BACKGROUND
     assert event.deaths.best == 2
 
 

@@ -1,4 +1,4 @@
-"""Stage 1, clean: which sentences the model is shown, and in which windows.
+"""Stage 1, clean: which sentences the model is shown.
 
 Web pages repeat photo captions, carry credits and one-word menu items; a small model
 takes a caption ("fighters at the site of an American strike in Hillah, Iraq in
@@ -41,21 +41,3 @@ def _is_furniture(text: str) -> bool:
     if len(line.split()) < _MIN_WORDS or "©" in line:
         return True
     return bool(_CAPTION_START.search(line) or _CREDIT.search(line))
-
-
-def windows(shown: list[Numbered], max_chars: int) -> list[list[Numbered]]:
-    """Consecutive runs of sentences of at most `max_chars` characters each.
-
-    A long article is read window by window (each one a full detect-and-fill pass), so
-    the prompt stays within the context and small enough for a 1.5B model to follow.
-    """
-    out: list[list[Numbered]] = []
-    size = 0
-    for sentence in shown:
-        if out and size + len(sentence.text) <= max_chars:
-            out[-1].append(sentence)
-            size += len(sentence.text)
-        else:
-            out.append([sentence])
-            size = len(sentence.text)
-    return out

@@ -6,6 +6,8 @@
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
+- Main or background: an attack told in the headline or the first sentences is the
+  story's own (news puts it there); one told only later is background.
 - Confidence: the highest P(attack) among the sentences, as `detect` scored them.
 """
 
@@ -21,6 +23,8 @@ from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
 from service.records import deaths
 
+LEDE = 3  # headline and first sentences, as numbered by `clean`
+LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 
 
@@ -57,7 +61,7 @@ def build_event(
         injured=filled.injured,
         reported_by=text.get("source"),
         certainty=filled.certainty,
-        prominence=Prominence.MAIN if filled.main else Prominence.BACKGROUND,
+        prominence=Prominence.MAIN if sentences[0].number <= LEDE else Prominence.BACKGROUND,
         evidence=evidence,
         grounded=True,
         confidence=max((s.p_attack for s in sentences if s.p_attack is not None), default=None),

@@ -3,7 +3,7 @@
 A 1.5B model asked to list and group the attacks of a whole article answers "[]" or
 recites the categories of its instructions; asked for a yes/no per sentence in one
 answer, it writes "yes" for every sentence once it has written a few. So each sentence
-is its own question, quoted after the shared article prefix (which the server keeps
+is its own question, after the shared system message (which the server keeps
 cached): about 40 new prompt tokens and a one-word answer, `true` or `false`,
 independent of the answers before it. The answer's token probabilities give
 P(attack); a sentence counts when it reaches the `attack_threshold` setting.
@@ -47,7 +47,7 @@ def detect(
     article order (the model's own true/false where the endpoint gives no probability)."""
     found = []
     for sentence in (s for s in shown if VIOLENCE.search(s.text)):
-        messages = template.render_stage("detect", sentences=shown, sentence=sentence)
+        messages = template.render_stage("detect", sentence=sentence)
         verdict: Any = ask("detect", messages, Verdict)
         if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
             found.append(replace(sentence, p_attack=verdict.p_true))

@@ -2,8 +2,8 @@
 
 The model decides only what needs judgement: who attacked whom and who was hurt (each
 a run of words of the attack's own sentences, an enum in the per-request JSON schema),
-where and who says so (among the candidates `cues` found), how certain the article is,
-and whether this is the story's main event. So the model can choose wrongly, but it
+where and who says so (among the candidates `cues` found), and how certain the
+sentences are. So the model can choose wrongly, but it
 cannot invent: no "Rebels" copied from an example, and every value has offsets in the
 article. Weapon, date, counts and type come from `cues`, in code.
 """
@@ -69,7 +69,7 @@ def fill_model(
 ) -> type[BaseModel]:
     """The per-request answer schema: who against whom, among phrases of the attack's
     sentences; where and who says so, among the candidates code found (the field is
-    left out when there are none); and two judgements."""
+    left out when there are none); and how certain the sentences are."""
     fields: dict[str, Any] = {
         "attacker": (_choice("Phrase", [p.text for p in candidates]), ...),
         "target": (_choice("Phrase", [p.text for p in candidates]), ...),
@@ -79,7 +79,7 @@ def fill_model(
         fields["place"] = (_choice("Place", [p.text for p in places]), ...)
     if sources:
         fields["source"] = (_choice("Source", [p.text for p in sources]), ...)
-    fields |= {"certainty": (Certainty, ...), "main": (bool, ...)}
+    fields["certainty"] = (Certainty, ...)
     return create_model("Attack", __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -99,19 +99,13 @@ class Filled:
     killed: int | None
     injured: int | None
     certainty: Certainty
-    main: bool
 
 
-def fill(
-    ask: Ask, template: PromptTemplate, shown: list[Numbered], event: list[Numbered]
-) -> Filled:
+def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
     """Ask for one attack's judgement fields; code reads the rest (`cues`)."""
     candidates = phrases(event)
     places, sources = cues.places(event), cues.sources(event)
-    numbers_ = ", ".join(str(s.number) for s in event)
-    messages = template.render_stage(
-        "fill", sentences=shown, event_sentences=event, numbers=numbers_
-    )
+    messages = template.render_stage("fill", sentences=event)
     answer: Any = ask("fill", messages, fill_model(candidates, places, sources))
     spans: dict[str, Phrase] = {}
     for name, offered in (
@@ -131,4 +125,4 @@ def fill(
     killed, injured = cues.counts(event)
     weapon = spans["weapon"].text if "weapon" in spans else None
     kind = cues.attack_type(weapon, event)
-    return Filled(spans, kind, killed, injured, answer.certainty, answer.main)
+    return Filled(spans, kind, killed, injured, answer.certainty)
