@@ -26,6 +26,7 @@ from service.errors import (
     ModelUnavailableError,
 )
 from service.extractor import Extractor
+from service.redact import reveal
 
 __all__ = [
     "ArticleEvents",
@@ -62,8 +63,7 @@ def shared_extractor(settings: Settings) -> Extractor:
     The key holds the API key itself (only in memory): its JSON form masks secrets,
     and two keys must not share one client.
     """
-    secret = settings.api_key.get_secret_value() if settings.api_key else None
-    key = (settings.model_dump_json(), secret)
+    key = (settings.model_dump_json(), reveal(settings.api_key))
     with _shared_lock:
         extractor = _shared.get(key)
         if extractor is None:

@@ -33,7 +33,7 @@ from service.errors import (
 from service.logs import CallLog
 from service.pipeline import extract_events
 from service.records import build_event, grounded_headlines, merge_duplicates
-from service.redact import redact, register, scrub
+from service.redact import redact, reveal, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
@@ -51,8 +51,7 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
-        if self.settings.api_key is not None:
-            register(self.settings.api_key.get_secret_value())  # no output may show it
+        reveal(self.settings.api_key)  # registered at once: no output may show it
         self.template: PromptTemplate = load_template(self.settings.prompt)
         self.endpoints = EndpointManager(self.settings)
         cache_dir = self.settings.cache_dir
@@ -156,9 +155,7 @@ class Extractor:
             warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
         for done, chunk in enumerate(chunks):
             try:
-                draft, call = self._ask(
-                    "draft", self.template.render(chunk.text), ArticleDraft, spent
-                )
+                draft, call = self._ask("draft", self.template.render(chunk), ArticleDraft, spent)
             except DeadlineExceeded as exc:
                 if len(chunks) == 1:
                     raise
@@ -333,7 +330,7 @@ class Extractor:
                     f"the article took longer than its deadline of {self.settings.deadline:g} s "
                     f"(setting deadline); last error: {type(root_cause(exc)).__name__}"
                 ) from None
-            raise _typed(exc, self.settings) from None
+            raise _as_extraction_error(exc, self.settings) from None
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _instructor(self) -> instructor.Instructor:
@@ -350,7 +347,7 @@ def _count(usage: Usage, call: dict[str, Any]) -> None:
     usage.cache_hits += 1 if call["cached"] else 0
 
 
-def _typed(exc: Exception, settings: Settings) -> ExtractionError:
+def _as_extraction_error(exc: Exception, settings: Settings) -> ExtractionError:
     """One line that says what failed, with no secret and no stack trace."""
     if isinstance(exc, ExtractionError):
         return exc

@@ -36,6 +36,7 @@ from service.errors import (
     InputError,
     ModelOutputError,
     ModelUnavailableError,
+    TemplateError,
 )
 from service.extractor import Extractor
 from service.http_models import (
@@ -52,7 +53,7 @@ from service.http_models import (
 )
 from service.link import link_records
 from service.redact import redact, register
-from service.templates import TemplateError, available_templates
+from service.templates import available_templates
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.events import ArticleEvents
 from schemas.linked import LinkedEvent
+from service.results import BatchItemResult, ErrorInfo
 from service.templates import available_templates
 
 #: Items per batch request: a batch runs inside one HTTP request, so it must end in
@@ -58,24 +59,10 @@ class BatchRequest(BaseModel):
     items: list[ExtractRequest] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class ErrorInfo(BaseModel):
-    code: str = Field(description="Machine-readable: bad_input, endpoint_error, unauthorized...")
-    message: str = Field(description="One line for a human.")
-
-
 class ErrorResponse(BaseModel):
     """The body of every non-2xx response."""
 
     error: ErrorInfo
-
-
-class BatchItemResult(BaseModel):
-    """The outcome of one batch item: a record, or the error that item alone hit."""
-
-    id: str | None = None
-    ok: bool
-    record: ArticleEvents | None = None
-    error: ErrorInfo | None = None
 
 
 class BatchResponse(BaseModel):

@@ -35,7 +35,8 @@ import service.http as http_module
 import service.http_models as http_models
 from schemas import ArticleEvents, MatchKind
 from service import EndpointError, ExtractionError, Extractor, InputError, Settings
-from service.client import Client, ServiceError
+from service.client import Client
+from service.errors import ServiceError
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
 from service.http_server import server_config
