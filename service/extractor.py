@@ -122,14 +122,16 @@ class Extractor:
             warnings=warnings,
         )
 
-    def with_prompt(self, prompt: str) -> Extractor:
+    def with_prompt(self, prompt: str | PromptTemplate) -> Extractor:
         """The same model, cache and log under another prompt template: no second server.
 
-        Close only the original; the copy shares everything it holds.
+        `prompt` is a 'name@version' or a template itself. Close only the original; the
+        copy shares everything it holds.
         """
+        template = load_template(prompt) if isinstance(prompt, str) else prompt
         other = copy.copy(self)
-        other.settings = self.settings.model_copy(update={"prompt": prompt})
-        other.template = load_template(prompt)
+        other.settings = self.settings.model_copy(update={"prompt": template.ref})
+        other.template = template
         return other
 
     def close(self) -> None:
