@@ -107,10 +107,9 @@ def _read(path: Path) -> bytes:
 @click.option("-n", "--count", default=3, show_default=True, help="How many of the latest calls.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
 def logs(count: int, cache_dir: Path | None) -> None:
-    """Show the latest logged model calls (prompts and responses) as JSON."""
+    """Show the latest model calls as JSON: prompt, answer, each attempt's tokens and seconds."""
     settings = build_settings(cache_dir=cache_dir)
     for row in CallLog(settings.cache_dir / "logs.db").latest(count):
-        row["messages"] = json.loads(row["messages"])
         click.echo(json.dumps(row, indent=2, ensure_ascii=False))
 
 

@@ -37,7 +37,7 @@ from service.redact import redact, reveal, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
-from service.transport import Attempt, Budget, budget
+from service.transport import Budget, budget
 
 log = logging.getLogger(__name__)
 
@@ -262,16 +262,17 @@ class Extractor:
             "messages": messages,
         }
         first = len(spent.attempts)
-        try:
-            parsed = self._call(endpoint.model, messages, sampling, spent, response_model)
-        except ExtractionError as exc:
-            self._log_attempts(row, spent.attempts[first:], failure=str(exc))
-            raise
+        with self.calls.attempts() as logged:  # filled by instructor's hooks (`CallLog.watch`)
+            try:
+                parsed = self._call(endpoint.model, messages, sampling, spent, response_model)
+            except ExtractionError as exc:
+                self.calls.record(row, logged, failure=str(exc))
+                raise
         attempts = spent.attempts[first:]
         answer = parsed.model_dump(mode="json")
         if (clean := scrub(answer)) != answer:  # a server echoed the key into its answer
             answer, parsed = clean, response_model.model_validate(clean)
-        self._log_attempts(row, attempts, response=json.dumps(answer, ensure_ascii=False))
+        self.calls.record(row, logged, response=json.dumps(answer, ensure_ascii=False))
         tokens = {
             "prompt_tokens": sum(a.prompt_tokens for a in attempts),
             "completion_tokens": sum(a.completion_tokens for a in attempts),
@@ -279,29 +280,6 @@ class Extractor:
         entry = {"draft": answer, **tokens, "seconds": sum(a.seconds for a in attempts)}
         call = {**tokens, "model_calls": len(attempts), "cached": False}
         return parsed, {**call, "key": key, "entry": entry}
-
-    def _log_attempts(
-        self,
-        row: dict[str, Any],
-        attempts: list[Attempt],
-        *,
-        response: str | None = None,
-        failure: str | None = None,
-    ) -> None:
-        """One call-log row per request: retries and re-asks cost time and tokens too."""
-        for n, attempt in enumerate(attempts, 1):
-            last = n == len(attempts)
-            error = attempt.error or "the answer did not fit the schema: re-asked"
-            self.calls.record(
-                **row,
-                response=response if last else None,
-                error=failure if last else error,
-                seconds=attempt.seconds,
-                prompt_tokens=attempt.prompt_tokens,
-                completion_tokens=attempt.completion_tokens,
-            )
-        if not attempts and failure is not None:  # refused before any request was sent
-            self.calls.record(**row, error=failure, seconds=0.0)
 
     def _call(
         self,
@@ -339,6 +317,7 @@ class Extractor:
         with self._client_lock:
             if self._client is None:
                 self._client = self.endpoints.client()
+                self.calls.watch(self._client)
             return self._client
 
 
