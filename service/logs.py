@@ -34,6 +34,15 @@ from sqlite_utils import Database
 
 from service.redact import redact
 
+#: What a call and each attempt record of their outcome: the columns both tables share.
+_COSTS = {
+    "response": str,
+    "error": str,
+    "prompt_tokens": int,
+    "completion_tokens": int,
+    "seconds": float,
+}
+
 Migration = Callable[[Database], None]
 MIGRATIONS: list[Migration] = []
 
@@ -69,11 +78,7 @@ def m001_calls(db: Database) -> None:
             "prompt": str,
             "cache_key": str,
             "messages": str,
-            "response": str,
-            "error": str,
-            "prompt_tokens": int,
-            "completion_tokens": int,
-            "seconds": float,
+            **_COSTS,
         },
         pk="id",
         not_null={"datetime_utc", "endpoint", "model", "prompt", "cache_key", "messages"},
@@ -92,11 +97,7 @@ def m002_prompts_and_attempts(db: Database) -> None:
             "call_id": int,
             "number": int,
             "messages": str,
-            "response": str,
-            "error": str,
-            "prompt_tokens": int,
-            "completion_tokens": int,
-            "seconds": float,
+            **_COSTS,
         },
         pk="id",
         foreign_keys=[("call_id", "calls", "id")],
@@ -239,8 +240,7 @@ def _now() -> str:
 
 
 def _costs(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("response", "error", "prompt_tokens", "completion_tokens", "seconds")
-    return {k: row.get(k) for k in keys}
+    return {k: row.get(k) for k in _COSTS}
 
 
 def _split(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
