@@ -26,5 +26,9 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-eval: $(VENV)/.local
+$(VENV)/.evals: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local,evals]'
+	touch $@
+
+eval: $(VENV)/.evals
 	$(BIN)/python -m evals run

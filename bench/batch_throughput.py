@@ -52,7 +52,7 @@ def timed_phase(
     """One batch run, as many articles in flight as the server has slots."""
     source = work / f"{name}.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    summary = run_batch(source, work / f"{name}.out.jsonl", extractor=extractor, quiet=True)
+    summary = run_batch(source, work / f"{name}.out.jsonl", extractor=extractor)
     if summary.failed:
         raise click.ClickException(f"{summary.failed} articles failed: {dict(summary.errors)}")
     return summary

@@ -10,17 +10,18 @@ both calls reuse the same shared prompt prefix and process the same article toke
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import click
 import httpx
 
 from schemas.draft import ArticleDraft
 from service import Extractor, Settings
 from service.cache import ResponseCache
+from service.weights import BUILTIN_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIMER = "Rockets hit a base in the desert on Friday; nobody was hurt, officials said."
@@ -43,15 +44,25 @@ def raw_call(base_url: str, messages: list[dict[str, str]], settings: Settings) 
     return response.json()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--seed", default="seeds/004_e703eae0c918574b.txt")
-    parser.add_argument("--warm-repeats", type=int, default=20)
-    args = parser.parse_args()
-    text = (ROOT / args.seed).read_text(encoding="utf-8")
+@click.command()
+@click.option(
+    "--model",
+    type=click.Choice(sorted(BUILTIN_MODELS)),
+    default="qwen2.5-coder-1.5b",
+    show_default=True,
+)
+@click.option(
+    "--seed",
+    default="seeds/004_e703eae0c918574b.txt",
+    show_default=True,
+    help="The article, relative to the checkout.",
+)
+@click.option("--warm-repeats", type=click.IntRange(1), default=20, show_default=True)
+def main(model: str, seed: str, warm_repeats: int) -> None:
+    """Seconds of a raw llama.cpp call vs our cold extract, and warm-cache latency."""
+    text = (ROOT / seed).read_text(encoding="utf-8")
 
-    settings = Settings(model=args.model, log_prompts=False)
+    settings = Settings(model=model, log_prompts=False)
     with tempfile.TemporaryDirectory() as tmp, Extractor(settings) as ex:
         ex.cache = ResponseCache(Path(tmp))  # a cold answer cache; the model file is shared
         endpoint = ex.endpoints.endpoint()
@@ -64,21 +75,21 @@ def main() -> None:
 
         raw_call(endpoint.base_url, prime, settings)  # back to the same slot state
         started = time.perf_counter()
-        cold = ex.extract(text, id=args.seed)
+        cold = ex.extract(text, id=seed)
         cold_seconds = time.perf_counter() - started
 
         warm = []
-        for _ in range(args.warm_repeats):
+        for _ in range(warm_repeats):
             started = time.perf_counter()
-            record = ex.extract(text, id=args.seed)
+            record = ex.extract(text, id=seed)
             warm.append(time.perf_counter() - started)
             assert record.usage is not None and record.usage.cached
 
     usage = cold.usage
     assert usage is not None
     raw_usage = raw["usage"]
-    print(f"model                      {args.model}")
-    print(f"seed                       {args.seed} ({len(text)} chars)")
+    print(f"model                      {model}")
+    print(f"seed                       {seed} ({len(text)} chars)")
     print(
         f"raw llama.cpp call         {raw_seconds:8.2f} s   "
         f"tokens in {raw_usage['prompt_tokens']} (cached prefix "

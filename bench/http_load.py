@@ -27,7 +27,8 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from service.client import Client, ServiceError  # noqa: E402
+from service.client import Client  # noqa: E402
+from service.errors import ServiceError  # noqa: E402
 from service.weights import DEFAULT_MODEL  # noqa: E402
 
 DEFAULT_SEED = ROOT / "seeds" / "004_e703eae0c918574b.txt"

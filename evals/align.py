@@ -15,13 +15,12 @@ unstated attacker neither helps nor hurts; one side empty and the other not scor
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from evals.fields import AliasTable, date_credit, name_credit, text_credit
+from evals.fields import AliasTable, date_credit, name_credit, stated_credit, text_credit
 from schemas.events import Event
 
 MATCH_THRESHOLD = 0.5
@@ -35,24 +34,11 @@ class Alignment:
     unmatched_pred: list[int]
 
 
-def _both(
-    gold: str | None,
-    pred: str | None,
-    credit: Callable[[str, str, AliasTable], float],
-    aliases: AliasTable,
-) -> float | None:
-    if gold is None and pred is None:
-        return None
-    if gold is None or pred is None:
-        return 0.0
-    return credit(gold, pred, aliases)
-
-
 def _date_similarity(gold: Event, pred: Event, aliases: AliasTable) -> float | None:
     """Resolved dates compare by value; unresolved ones by their words ("on Thursday")."""
     if gold.date.value is not None and pred.date.value is not None:
         return date_credit(gold.date, pred.date, aliases)
-    return _both(gold.date.text, pred.date.text, text_credit, aliases)
+    return stated_credit(gold.date.text, pred.date.text, text_credit, aliases)
 
 
 def _location_similarity(gold: Event, pred: Event, aliases: AliasTable) -> float | None:
@@ -92,7 +78,7 @@ def similarity(gold: Event, pred: Event, aliases: AliasTable) -> float:
         "sub_event_type": 1.0 if gold.sub_event_type is pred.sub_event_type else 0.0,
         "date": _date_similarity(gold, pred, aliases),
         "location": _location_similarity(gold, pred, aliases),
-        "attacker": _both(gold.attacker, pred.attacker, name_credit, aliases),
+        "attacker": stated_credit(gold.attacker, pred.attacker, name_credit, aliases),
     }
     counted = {k: s for k, s in scores.items() if s is not None}
     anchored = evidence_overlap(gold, pred) > 0 or any(

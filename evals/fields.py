@@ -24,7 +24,6 @@ or a phrase, for deaths a `best` figure.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from rapidfuzz import fuzz
 from schemas.events import Deaths, Event, EventDate
 from schemas.vocab import DatePrecision
 from service.dates import period_start
+from service.names import normalise
 
 ALIASES_PATH = Path(__file__).with_name("aliases.json")
 PARTIAL = 0.5
@@ -46,18 +46,6 @@ _STOPWORDS = frozenset(
     {"a", "an", "the", "of", "in", "on", "at", "to", "by", "and", "for", "with", "from", "as"}
     | {"via", "told", "said", "says", "according"}
 )
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def normalise(value: str) -> str:
-    """Lower-case, drop apostrophes/periods/quotes and a leading article, collapse the rest.
-
-    So "U.S." == "US", "Kata’ib" == "Kataib" and "the Pentagon" == "Pentagon".
-    """
-    text = value.translate(_QUOTES).lower()
-    text = re.sub(r"['.\"]", "", text)
-    text = re.sub(r"[\W_]+", " ", text).strip()
-    return re.sub(r"^(the|a|an) ", "", text)
 
 
 class AliasTable:
@@ -175,11 +163,20 @@ FIELDS: tuple[FieldSpec, ...] = (
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 
 
+def stated_credit(
+    gold: Any, pred: Any, credit: Callable[[Any, Any, AliasTable], float], aliases: AliasTable
+) -> float | None:
+    """The one null rule: None when neither side states a value, 0 when only one does.
+
+    So an unstated value neither helps nor hurts, and a missed or invented one costs.
+    """
+    if gold is None and pred is None:
+        return None
+    if gold is None or pred is None:
+        return 0.0
+    return credit(gold, pred, aliases)
+
+
 def field_credit(spec: FieldSpec, gold: Event, pred: Event, aliases: AliasTable) -> float | None:
     """Credit of one field of a matched pair; None when neither side states it."""
-    g, p = spec.get(gold), spec.get(pred)
-    if g is None and p is None:
-        return None
-    if g is None or p is None:
-        return 0.0
-    return spec.credit(g, p, aliases)
+    return stated_credit(spec.get(gold), spec.get(pred), spec.credit, aliases)

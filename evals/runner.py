@@ -20,6 +20,7 @@ from evals.tally import Tally, sum_by_name
 from schemas.events import ArticleEvents
 from service.backends import engine_version
 from service.batch import run_batch
+from service.cli_batch import progress_bar
 from service.config import Settings
 from service.extractor import Extractor
 
@@ -52,7 +53,10 @@ def run_eval(
     inputs = out / "inputs.jsonl"
     inputs.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in docs))
     with Extractor(settings) as extractor:
-        summary = run_batch(inputs, out / "predictions.jsonl", extractor=extractor, quiet=quiet)
+        with progress_bar(quiet) as progress:
+            summary = run_batch(
+                inputs, out / "predictions.jsonl", extractor=extractor, progress=progress
+            )
         cache = extractor.cache.stats()
     predicted, failures = read_predictions(out / "predictions.jsonl")
     report = gold.score(docs, predicted)

@@ -7,16 +7,16 @@
 
 `extract` keeps one `Extractor` (and so one embedded model server) per settings
 for the life of the process; create an `Extractor` yourself to control that.
+
+The names below are imported on first use, not with the package: `service.client`,
+all a remote caller needs, must not pay for the model stack (openai, instructor).
 """
 
 from __future__ import annotations
 
-import atexit
-import datetime as dt
-import threading
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from schemas.events import ArticleEvents
-from service.config import Settings
 from service.errors import (
     DeadlineExceeded,
     EndpointError,
@@ -25,7 +25,20 @@ from service.errors import (
     ModelOutputError,
     ModelUnavailableError,
 )
-from service.extractor import Extractor
+
+if TYPE_CHECKING:
+    from schemas.events import ArticleEvents
+    from service.config import Settings
+    from service.extractor import Extractor
+    from service.shared import extract, shared_extractor
+
+_LAZY = {
+    "ArticleEvents": "schemas.events",
+    "Settings": "service.config",
+    "Extractor": "service.extractor",
+    "extract": "service.shared",
+    "shared_extractor": "service.shared",
+}
 
 __all__ = [
     "ArticleEvents",
@@ -41,38 +54,11 @@ __all__ = [
     "shared_extractor",
 ]
 
-_shared: dict[tuple[str, str | None], Extractor] = {}
-_shared_lock = threading.Lock()
 
-
-def extract(
-    text: str | bytes,
-    *,
-    settings: Settings | None = None,
-    id: str | None = None,
-    published: dt.date | None = None,
-) -> ArticleEvents:
-    """Extract the events of one article (str, or UTF-8 bytes; plain text or HTML)."""
-    return shared_extractor(settings or Settings()).extract(text, id=id, published=published)
-
-
-def shared_extractor(settings: Settings) -> Extractor:
-    """The process-wide Extractor for these settings, created on first use.
-
-    The key holds the API key itself (only in memory): its JSON form masks secrets,
-    and two keys must not share one client.
-    """
-    secret = settings.api_key.get_secret_value() if settings.api_key else None
-    key = (settings.model_dump_json(), secret)
-    with _shared_lock:
-        extractor = _shared.get(key)
-        if extractor is None:
-            extractor = _shared[key] = Extractor(settings)
-        return extractor
-
-
-@atexit.register
-def _close_shared() -> None:
-    for extractor in _shared.values():
-        extractor.close()
-    _shared.clear()
+def __getattr__(name: str) -> Any:
+    """The heavy names, imported when first asked for (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'service' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from evals.fields import ALIASES_PATH, load_aliases, normalise
+from evals.fields import ALIASES_PATH, load_aliases
+from service.names import normalise
 
 
 @cache

@@ -22,6 +22,7 @@ import openai
 
 from service.config import Backend, Settings
 from service.errors import ModelUnavailableError
+from service.redact import reveal
 from service.transport import MeteredTransport
 from service.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
 
@@ -103,7 +104,7 @@ class EmbeddedServer:
         threads = settings.n_threads or os.cpu_count() or 2
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
-        params.verbosity = int(os.environ.get("NEWSEVENTS_LLAMA_VERBOSITY", "0"))
+        params.verbosity = settings.llama_verbosity
         try:
             self._server = xllamacpp.Server(params)
         except Exception as exc:  # the C++ side reports load errors as plain exceptions
@@ -187,7 +188,7 @@ class EndpointManager:
     def client(self) -> instructor.Instructor:
         """An instructor client for the endpoint; transport retries are ours (tenacity)."""
         ep = self.endpoint()
-        key = self.settings.api_key.get_secret_value() if self.settings.api_key else "not-needed"
+        key = reveal(self.settings.api_key) or "not-needed"
         inner = LLGuidanceTransport() if self.settings.uses_llguidance() else httpx2.HTTPTransport()
         http = openai.DefaultHttpxClient(transport=MeteredTransport(inner))
         raw = openai.OpenAI(
@@ -198,11 +199,6 @@ class EndpointManager:
             http_client=http,
         )
         return instructor.from_openai(raw, mode=ep.mode)
-
-    @property
-    def started(self) -> bool:
-        """Whether a model endpoint is in use (the embedded server runs, or a URL is set)."""
-        return self._endpoint is not None
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,11 @@ Output lines:
     {"id": ..., "ok": false, "error": {"code": ..., "message": ...}}
 
 Entries that cannot be named by their id (an unparsable JSONL line, the second
-use of an id) also carry "input_line", and are keyed by it for resuming.
+use of an id) also carry "input_line", and are keyed by it for resuming. Each line is
+a `BatchItemResult`, as an item of the HTTP batch response is.
+
+Drawing progress is the front end's job: `run_batch` reports to a `BatchProgress`
+(the CLI's draws a rich bar) and logs each outcome on the `service.batch` logger.
 """
 
 from __future__ import annotations
@@ -33,35 +37,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
-
 from service.config import Backend, Settings
-from service.errors import ExtractionError, ModelUnavailableError
+from service.errors import BatchError, ExtractionError, ModelUnavailableError
 from service.extractor import Extractor
 from service.redact import redact
+from service.results import BatchItemResult, ErrorInfo
 from service.sources import Item, ItemError, open_source
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str | int]
 SLOWEST = 5  # articles named in the summary as the slowest
-
-
-class BatchError(ExtractionError):
-    """The batch cannot run at all (unusable output file, unreadable input)."""
-
-    code = "batch_error"
 
 
 @dataclass
@@ -97,29 +83,30 @@ class BatchSummary:
         """True when the output file, earlier runs included, holds no failure."""
         return self.failed == 0 and self.earlier_failed == 0
 
-    def add(self, entry: dict[str, Any]) -> None:
-        if not entry["ok"]:
+    def add(self, result: BatchItemResult) -> None:
+        if result.error is not None:
             self.failed += 1
-            self.errors[entry["error"]["code"]] += 1
-            self._timed(entry.get("seconds"), entry, f"failed: {entry['error']['code']}")
+            self.errors[result.error.code] += 1
+            self._timed(result.seconds, result, f"failed: {result.error.code}")
             return
+        assert result.record is not None
         self.ok += 1
-        record = entry["record"]
-        usage = record.get("usage") or {}
-        calls = usage.get("model_calls", 0)
-        self._timed(usage.get("seconds"), entry, f"{calls} model call{'s' * (calls != 1)}")
-        self.events += len(record["events"])
-        self.cache_hits += usage.get("cache_hits", 0)
-        self.model_calls += usage.get("model_calls", 0)
-        self.prompt_tokens += usage.get("prompt_tokens", 0)
-        self.completion_tokens += usage.get("completion_tokens", 0)
+        self.events += len(result.record.events)
+        usage = result.record.usage
+        if usage is None:
+            return
+        calls = usage.model_calls
+        self._timed(usage.seconds, result, f"{calls} model call{'s' * (calls != 1)}")
+        self.cache_hits += usage.cache_hits
+        self.model_calls += usage.model_calls
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
 
-    def _timed(self, seconds: float | None, entry: dict[str, Any], outcome: str) -> None:
+    def _timed(self, seconds: float | None, result: BatchItemResult, outcome: str) -> None:
         """Keep the SLOWEST longest articles: where a batch's time went."""
         if seconds is None:
             return
-        name = str(entry["id"]) if entry["id"] is not None else f"line {entry.get('input_line')}"
-        item = (seconds, name, outcome)
+        item = (seconds, result.name, outcome)
         if len(self.slowest) < SLOWEST:
             heapq.heappush(self.slowest, item)
         else:
@@ -147,6 +134,19 @@ class BatchSummary:
         return "\n".join(lines)
 
 
+class BatchProgress:
+    """What a front end hears of a running batch; this one shows nothing."""
+
+    def start(self, total: int | None) -> None:
+        """The batch begins: `total` input entries when known in advance (not for stdin)."""
+
+    def skip(self) -> None:
+        """An entry already in the output from an earlier run: not processed again."""
+
+    def done(self, result: BatchItemResult, summary: BatchSummary) -> None:
+        """One article finished (well or not); `summary` counts it already."""
+
+
 def default_concurrency(settings: Settings) -> int:
     """The embedded server's slots (1 unless configured), or four against a remote endpoint."""
     return settings.n_parallel if settings.resolved_backend() is Backend.EMBEDDED else 4
@@ -159,20 +159,21 @@ def run_batch(
     settings: Settings | None = None,
     extractor: Extractor | None = None,
     concurrency: int | None = None,
-    quiet: bool = False,
     retry_failed: bool = False,
     stdin: BinaryIO | None = None,
-    console: Console | None = None,
+    progress: BatchProgress | None = None,
 ) -> BatchSummary:
     """Extract every article of `inputs` into `out_path`, skipping what it already holds.
 
     `inputs` is a directory, a JSONL file or '-' (stdin). Pass `extractor` to reuse
     an open one (its settings then apply); otherwise one is made from `settings`,
     with the embedded server given `concurrency` slots. `retry_failed` first drops
-    the failed lines of an earlier run so those articles are tried again.
+    the failed lines of an earlier run so those articles are tried again. `progress`
+    hears of every entry as it is done.
     Raises `ModelUnavailableError` or `BatchError` when the batch cannot go on.
     """
     started = time.perf_counter()
+    progress = progress or BatchProgress()
     settings = extractor.settings if extractor else (settings or Settings())
     concurrency = concurrency or default_concurrency(settings)
     source = open_source(inputs, stdin)
@@ -180,7 +181,7 @@ def run_batch(
         summary = BatchSummary(earlier_ok=out.earlier_ok, earlier_failed=out.earlier_failed)
         summary.not_read = len(source.skipped)
         for note in source.skipped:  # every input entry: an output line or a warning
-            log.warning("%s: %s", source.name, note)
+            log.warning("%s: %s", inputs, note)
         own = extractor is None
         if extractor is None:
             if settings.resolved_backend() is Backend.EMBEDDED:
@@ -188,13 +189,14 @@ def run_batch(
             extractor = Extractor(settings)
         interrupted = False
         try:
-            with _progress(source.total, quiet, console) as bar:
-                for entry in _run(extractor, source.items, out.done, concurrency, summary, bar):
-                    if not entry["ok"]:
-                        entry["error"]["message"] = redact(entry["error"]["message"])
-                    out.write(entry)
-                    summary.add(entry)
-                    bar.done(entry, summary)
+            progress.start(source.total)
+            for result in _run(extractor, source.items, out.done, concurrency, summary, progress):
+                if result.error is not None:
+                    result.error.message = redact(result.error.message)
+                out.write(result)
+                summary.add(result)
+                _log_outcome(result)
+                progress.done(result, summary)
         except KeyboardInterrupt:
             interrupted = True
             raise
@@ -213,18 +215,18 @@ def _run(
     done: set[Key],
     concurrency: int,
     summary: BatchSummary,
-    bar: _Bar,
-) -> Iterator[dict[str, Any]]:
+    progress: BatchProgress,
+) -> Iterator[BatchItemResult]:
     """Yield one output entry per input entry not yet done, as they finish."""
     seen: dict[str, int | None] = {}  # id -> line of its first use
-    pending: set[Future[dict[str, Any]]] = set()
+    pending: set[Future[BatchItemResult]] = set()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="batch")
     try:
         for item in items:
             item, key = _identify(item, seen)
             if key in done:
                 summary.skipped += 1
-                bar.skip()
+                progress.skip()
                 continue
             if item.error is not None:
                 yield _failure(item, item.error.code, item.error.message)
@@ -254,7 +256,7 @@ def _identify(item: Item, seen: dict[str, int | None]) -> tuple[Item, Key]:
     return item, ("id", item.id)
 
 
-def _finished(pending: set[Future[dict[str, Any]]], *, block: bool) -> Iterator[dict[str, Any]]:
+def _finished(pending: set[Future[BatchItemResult]], *, block: bool) -> Iterator[BatchItemResult]:
     if not pending:
         return
     finished, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
@@ -263,7 +265,7 @@ def _finished(pending: set[Future[dict[str, Any]]], *, block: bool) -> Iterator[
         yield future.result()  # only a fatal ModelUnavailableError raises here
 
 
-def _extract(extractor: Extractor, item: Item) -> dict[str, Any]:
+def _extract(extractor: Extractor, item: Item) -> BatchItemResult:
     """Runs in a worker: every outcome but an unusable model becomes an output entry."""
     started = time.perf_counter()
     try:
@@ -278,23 +280,36 @@ def _extract(extractor: Extractor, item: Item) -> dict[str, Any]:
         log.exception("unexpected error on %s", item.id)
         failure = _failure(item, "internal_error", f"{type(exc).__name__}: {exc}")
     else:
-        entry: dict[str, Any] = {"id": item.id, "ok": True}
-        if item.url:
-            entry["url"] = item.url
-        entry["record"] = record.model_dump(mode="json")
-        return entry
-    failure["seconds"] = round(time.perf_counter() - started, 3)
+        return BatchItemResult(id=item.id, url=item.url or None, ok=True, record=record)
+    failure.seconds = round(time.perf_counter() - started, 3)
     return failure
 
 
-def _failure(item: Item, code: str, message: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": item.id}
-    if item.id is None or code == "duplicate_id":
-        entry["input_line"] = item.line
-    if item.url:
-        entry["url"] = item.url
-    entry.update(ok=False, error={"code": code, "message": " ".join(message.split())})
-    return entry
+def _failure(item: Item, code: str, message: str) -> BatchItemResult:
+    named = item.id is not None and code != "duplicate_id"
+    return BatchItemResult(
+        id=item.id,
+        input_line=None if named else item.line,
+        url=item.url or None,
+        ok=False,
+        error=ErrorInfo(code=code, message=" ".join(message.split())),
+    )
+
+
+def _log_outcome(result: BatchItemResult) -> None:
+    """A failure is a warning; a success an info line (the CLI shows these with --quiet)."""
+    if result.error is not None:
+        log.warning("%s: failed, %s: %s", result.name, result.error.code, result.error.message)
+    elif result.record is not None and result.record.usage is not None:
+        usage = result.record.usage
+        cached = " (cached)" if usage.cached else ""
+        log.info(
+            "%s: ok, %d events, %.1f s%s",
+            result.name,
+            len(result.record.events),
+            usage.seconds,
+            cached,
+        )
 
 
 def entry_key(entry: dict[str, Any]) -> Key:
@@ -361,9 +376,9 @@ class ResultLog:
             os.ftruncate(self._fd, good_end)
             os.fsync(self._fd)
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def write(self, result: BatchItemResult) -> None:
         """Append one whole line and make it durable before returning; safe from any thread."""
-        data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
+        data = (result.json_line() + "\n").encode()
         with self._lock:
             view = memoryview(data)
             try:
@@ -419,67 +434,3 @@ def _drop_failures(path: Path) -> None:
         dst.flush()
         os.fsync(dst.fileno())
     os.replace(tmp, path)
-
-
-# -- progress display
-
-
-class _RateColumn(ProgressColumn):
-    """Articles per minute: the figure people plan batches with."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed * 60:.1f}/min" if speed else "-/min", style="progress.data.speed")
-
-
-class _Bar:
-    """The rich bar, or per-article log lines when quiet. Failures are logged either way."""
-
-    def __init__(self, progress: Progress | None, total: int | None) -> None:
-        self._progress = progress
-        self._total = total
-        self._task = progress.add_task("batch", total=total, ok=0, failed=0) if progress else None
-
-    def skip(self) -> None:
-        """Entries done earlier leave the total, so rate and ETA are this run's."""
-        if self._progress is not None and self._task is not None and self._total:
-            self._total -= 1
-            self._progress.update(self._task, total=self._total)
-
-    def done(self, entry: dict[str, Any], summary: BatchSummary) -> None:
-        if not entry["ok"]:
-            error = entry["error"]
-            name = entry["id"] if entry["id"] is not None else f"line {entry['input_line']}"
-            log.warning("%s: failed, %s: %s", name, error["code"], error["message"])
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1, ok=summary.ok, failed=summary.failed)
-        elif entry["ok"]:
-            usage = entry["record"].get("usage") or {}
-            log.info(
-                "%s: ok, %d events, %.1f s%s",
-                entry["id"],
-                len(entry["record"]["events"]),
-                usage.get("seconds", 0.0),
-                " (cached)" if usage.get("cached") else "",
-            )
-
-
-@contextmanager
-def _progress(total: int | None, quiet: bool, console: Console | None) -> Iterator[_Bar]:
-    if quiet:
-        yield _Bar(None, total)
-        return
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=console or Console(stderr=True),
-        speed_estimate_period=600,
-    )
-    with progress:
-        yield _Bar(progress, total)

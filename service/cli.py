@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -9,26 +10,57 @@ from typing import Any
 
 import click
 
-from service.cli_batch import batch
-from service.cli_link import link
 from service.cli_options import build_settings, configure_logging, run_group, settings_options
-from service.cli_serve import serve
 from service.errors import ExtractionError, InputError, ModelUnavailableError
 from service.extractor import Extractor
 from service.logs import CallLog
 from service.text import read_limited
 
+#: command -> (its module, the extra that installs what it imports, or None)
+_LAZY_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "batch": ("service.cli_batch", None),
+    "link": ("service.cli_link", "link"),
+    "serve": ("service.cli_serve", "serve"),
+}
 
-@click.group()
+
+class _LazyGroup(click.Group):
+    """Commands in their own modules, imported when named: `serve` and `link` need extras.
+
+    A command whose extra is not installed still lists, and says which extra to install.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _LAZY_COMMANDS:
+            return super().get_command(ctx, name)
+        module, extra = _LAZY_COMMANDS[name]
+        try:
+            command = getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError as exc:
+            if extra is None or (exc.name or "").startswith(("service", "schemas")):
+                raise
+            return _missing_extra(name, extra, exc.name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _missing_extra(name: str, extra: str, module: str | None) -> click.Command:
+    def refuse() -> None:
+        raise click.UsageError(
+            f"'{name}' needs {module}: pip install 'newsevents[{extra}]'", ctx=None
+        )
+
+    return click.Command(name, callback=refuse, help=f"(needs the '{extra}' extra)")
+
+
+@click.group(cls=_LazyGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log retries and server start-up.")
 def main(verbose: bool) -> None:
     """Typed event records from news articles."""
     configure_logging(verbose)
-
-
-main.add_command(batch)
-main.add_command(link)
-main.add_command(serve)
 
 
 @main.command()
@@ -75,10 +107,9 @@ def _read(path: Path) -> bytes:
 @click.option("-n", "--count", default=3, show_default=True, help="How many of the latest calls.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
 def logs(count: int, cache_dir: Path | None) -> None:
-    """Show the latest logged model calls (prompts and responses) as JSON."""
+    """Show the latest model calls as JSON: prompt, answer, each attempt's tokens and seconds."""
     settings = build_settings(cache_dir=cache_dir)
     for row in CallLog(settings.cache_dir / "logs.db").latest(count):
-        row["messages"] = json.loads(row["messages"])
         click.echo(json.dumps(row, indent=2, ensure_ascii=False))
 
 

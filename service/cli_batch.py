@@ -19,11 +19,24 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from service.batch import run_batch
+from service.batch import BatchProgress, BatchSummary, run_batch
 from service.cli_options import build_settings, settings_options
 from service.errors import ExtractionError
 from service.redact import protect
+from service.results import BatchItemResult
 
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
@@ -72,15 +85,14 @@ def batch(
     settings = build_settings(**options)
     console = Console(stderr=True)
     try:
-        with _batch_logging(quiet, console):
+        with _batch_logging(quiet, console), progress_bar(quiet, console) as progress:
             summary = run_batch(
                 input_spec,
                 output,
                 settings=settings,
                 concurrency=concurrency,
-                quiet=quiet,
                 retry_failed=retry_failed,
-                console=console,
+                progress=progress,
             )
     except ExtractionError as exc:
         click.echo(f"batch stopped: {exc}\nre-run the same command to resume", err=True)
@@ -126,5 +138,63 @@ def _batch_logging(quiet: bool, console: Console) -> Iterator[None]:
         instructor_log.setLevel(levels[1])
 
 
-if __name__ == "__main__":
-    batch()
+class _RateColumn(ProgressColumn):
+    """Articles per minute: the figure people plan batches with."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed * 60:.1f}/min" if speed else "-/min", style="progress.data.speed")
+
+
+class RichProgress(BatchProgress):
+    """A rich bar of the batch: done of total, rate, ok and failed counts, ETA."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+        self._total: int | None = None
+
+    def start(self, total: int | None) -> None:
+        """Shown only now: a batch refused before it starts prints its one line alone."""
+        self._total = total
+        self._task = self._progress.add_task("batch", total=total, ok=0, failed=0)
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._progress.stop()
+
+    def skip(self) -> None:
+        """Entries done earlier leave the total, so rate and ETA are this run's."""
+        if self._task is not None and self._total:
+            self._total -= 1
+            self._progress.update(self._task, total=self._total)
+
+    def done(self, result: BatchItemResult, summary: BatchSummary) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, advance=1, ok=summary.ok, failed=summary.failed)
+
+
+@contextmanager
+def progress_bar(quiet: bool, console: Console | None = None) -> Iterator[BatchProgress]:
+    """The rich bar on stderr while the batch runs; nothing when quiet (log lines instead)."""
+    if quiet:
+        yield BatchProgress()
+        return
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        speed_estimate_period=600,
+    )
+    bar = RichProgress(progress)
+    try:
+        yield bar
+    finally:
+        bar.stop()

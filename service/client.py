@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from schemas.events import ArticleEvents
-from service.errors import ExtractionError, InputError
+from service.errors import InputError, ServiceError
 from service.http_models import (
     BatchItemResult,
     BatchResponse,
@@ -32,17 +32,6 @@ from service.http_models import (
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_TIMEOUT = 600.0  # one extraction on a small CPU model can take minutes
-
-
-class ServiceError(ExtractionError):
-    """The service answered with an error, or could not be reached (`status` is None then)."""
-
-    def __init__(self, status: int | None, code: str, message: str) -> None:
-        prefix = f"HTTP {status} " if status is not None else ""
-        super().__init__(f"{prefix}{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class Client:

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     n_ctx: int = Field(default=8192, ge=512)
     n_parallel: int = Field(default=1, ge=1, validation_alias=_env("N_PARALLEL"))
     n_threads: int | None = Field(default=None, ge=1)
+    llama_verbosity: int = Field(
+        default=0,
+        ge=0,
+        validation_alias=_env("LLAMA_VERBOSITY"),
+        description="llama.cpp's own log level (0: quiet); it never changes an answer.",
+    )
     # -- storage
     cache_dir: Path = Field(
         default_factory=lambda: Path(user_cache_dir(APP_NAME)),

@@ -44,3 +44,26 @@ class Cancelled(ExtractionError):
     """The extractor was closed (Ctrl-C, shutdown) while this article was in progress."""
 
     code = "cancelled"
+
+
+class TemplateError(ExtractionError):
+    """A prompt reference that names no template, or a template without its blocks."""
+
+    code = "bad_prompt"
+
+
+class BatchError(ExtractionError):
+    """The batch cannot run at all (unusable output file, unreadable input)."""
+
+    code = "batch_error"
+
+
+class ServiceError(ExtractionError):
+    """The HTTP service answered with an error, or could not be reached (`status` None)."""
+
+    def __init__(self, status: int | None, code: str, message: str) -> None:
+        prefix = f"HTTP {status} " if status is not None else ""
+        super().__init__(f"{prefix}{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message

@@ -35,11 +35,11 @@ from service.logs import CallLog
 from service.pipeline import extract_events
 from service.pipeline.types import Scored
 from service.records import build_event, grounded_headlines, merge_duplicates
-from service.redact import redact, register, scrub
+from service.redact import redact, reveal, scrub
 from service.retry import is_transient, root_cause, transport_retrying
 from service.templates import PromptTemplate, load_template
 from service.text import chunk_text, read_article
-from service.transport import Attempt, Budget, budget
+from service.transport import Budget, budget
 
 log = logging.getLogger(__name__)
 TOP_LOGPROBS = 5  # alternatives per token: enough to hold both "true" and "false"
@@ -54,8 +54,7 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
-        if self.settings.api_key is not None:
-            register(self.settings.api_key.get_secret_value())  # no output may show it
+        reveal(self.settings.api_key)  # registered at once: no output may show it
         self.template: PromptTemplate = load_template(self.settings.prompt)
         self.endpoints = EndpointManager(self.settings)
         cache_dir = self.settings.cache_dir
@@ -126,14 +125,16 @@ class Extractor:
             warnings=warnings,
         )
 
-    def with_prompt(self, prompt: str) -> Extractor:
+    def with_prompt(self, prompt: str | PromptTemplate) -> Extractor:
         """The same model, cache and log under another prompt template: no second server.
 
-        Close only the original; the copy shares everything it holds.
+        `prompt` is a 'name@version' or a template itself. Close only the original; the
+        copy shares everything it holds.
         """
+        template = load_template(prompt) if isinstance(prompt, str) else prompt
         other = copy.copy(self)
-        other.settings = self.settings.model_copy(update={"prompt": prompt})
-        other.template = load_template(prompt)
+        other.settings = self.settings.model_copy(update={"prompt": template.ref})
+        other.template = template
         return other
 
     def close(self) -> None:
@@ -159,9 +160,7 @@ class Extractor:
             warnings.append(f"long article: read in {len(chunks)} overlapping chunks")
         for done, chunk in enumerate(chunks):
             try:
-                draft, call = self._ask(
-                    "draft", self.template.render(chunk.text), ArticleDraft, spent
-                )
+                draft, call = self._ask("draft", self.template.render(chunk), ArticleDraft, spent)
             except DeadlineExceeded as exc:
                 if len(chunks) == 1:
                     raise
@@ -272,16 +271,17 @@ class Extractor:
             "messages": messages,
         }
         first = len(spent.attempts)
-        try:
-            parsed = self._call(endpoint.model, messages, sampling, spent, response_model)
-        except ExtractionError as exc:
-            self._log_attempts(row, spent.attempts[first:], failure=str(exc))
-            raise
+        with self.calls.attempts() as logged:  # filled by instructor's hooks (`CallLog.watch`)
+            try:
+                parsed = self._call(endpoint.model, messages, sampling, spent, response_model)
+            except ExtractionError as exc:
+                self.calls.record(row, logged, failure=str(exc))
+                raise
         attempts = spent.attempts[first:]
         answer = parsed.model_dump(mode="json")
         if (clean := scrub(answer)) != answer:  # a server echoed the key into its answer
             answer, parsed = clean, response_model.model_validate(clean)
-        self._log_attempts(row, attempts, response=json.dumps(answer, ensure_ascii=False))
+        self.calls.record(row, logged, response=json.dumps(answer, ensure_ascii=False))
         tokens = {
             "prompt_tokens": sum(a.prompt_tokens for a in attempts),
             "completion_tokens": sum(a.completion_tokens for a in attempts),
@@ -289,29 +289,6 @@ class Extractor:
         entry = {"draft": answer, **tokens, "seconds": sum(a.seconds for a in attempts)}
         call = {**tokens, "model_calls": len(attempts), "cached": False}
         return parsed, {**call, "key": key, "entry": entry}
-
-    def _log_attempts(
-        self,
-        row: dict[str, Any],
-        attempts: list[Attempt],
-        *,
-        response: str | None = None,
-        failure: str | None = None,
-    ) -> None:
-        """One call-log row per request: retries and re-asks cost time and tokens too."""
-        for n, attempt in enumerate(attempts, 1):
-            last = n == len(attempts)
-            error = attempt.error or "the answer did not fit the schema: re-asked"
-            self.calls.record(
-                **row,
-                response=response if last else None,
-                error=failure if last else error,
-                seconds=attempt.seconds,
-                prompt_tokens=attempt.prompt_tokens,
-                completion_tokens=attempt.completion_tokens,
-            )
-        if not attempts and failure is not None:  # refused before any request was sent
-            self.calls.record(**row, error=failure, seconds=0.0)
 
     def _call(
         self,
@@ -345,13 +322,14 @@ class Extractor:
                     f"the article took longer than its deadline of {self.settings.deadline:g} s "
                     f"(setting deadline); last error: {type(root_cause(exc)).__name__}"
                 ) from None
-            raise _typed(exc, self.settings) from None
+            raise _as_extraction_error(exc, self.settings) from None
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _instructor(self) -> instructor.Instructor:
         with self._client_lock:
             if self._client is None:
                 self._client = self.endpoints.client()
+                self.calls.watch(self._client)
             return self._client
 
 
@@ -379,7 +357,7 @@ def _count(usage: Usage, call: dict[str, Any]) -> None:
     usage.cache_hits += 1 if call["cached"] else 0
 
 
-def _typed(exc: Exception, settings: Settings) -> ExtractionError:
+def _as_extraction_error(exc: Exception, settings: Settings) -> ExtractionError:
     """One line that says what failed, with no secret and no stack trace."""
     if isinstance(exc, ExtractionError):
         return exc

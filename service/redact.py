@@ -2,10 +2,11 @@
 
 Servers echo what they were sent (a key in a 401 body, or inside an answer), and
 libraries log what servers say: instructor logs every failed attempt with the
-server's message. So the API key and the bearer token are registered here when an
-Extractor or the HTTP app is made, and removed from error messages (`redact`), from
-answers before they are stored (`scrub`), and from every log record that reaches a
-handler we install, whichever library wrote it (`SecretFilter`).
+server's message. So the API key is only ever read through `reveal`, which registers
+it; the bearer token is registered when the HTTP app is made. Both are removed from
+error messages (`redact`), from answers before they are stored (`scrub`), and from
+every log record that reaches a handler we install, whichever library wrote it
+(`SecretFilter`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import logging
 import re
 import threading
 from typing import Any
+
+from pydantic import SecretStr
 
 REDACTED = "[redacted]"
 _MIN_SECRET = 4  # shorter strings would cut ordinary words out of messages
@@ -26,6 +29,15 @@ def register(*values: str | None) -> None:
     """Remember secrets (an API key, a bearer token) so that no output shows them."""
     with _lock:
         _secrets.update(v for v in values if v and len(v) >= _MIN_SECRET)
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The text of a secret setting (the API key), registered so that no output shows it."""
+    if secret is None:
+        return None
+    value = secret.get_secret_value()
+    register(value)
+    return value
 
 
 def redact(text: str) -> str:

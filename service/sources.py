@@ -93,7 +93,6 @@ class Source:
     that every input is accounted for: an output line, or one of these.
     """
 
-    name: str
     total: int | None
     items: Iterator[Item]
     skipped: list[str] = field(default_factory=list)
@@ -102,16 +101,16 @@ class Source:
 def open_source(spec: str | Path, stdin: BinaryIO | None = None) -> Source:
     """A directory, a JSONL file, or '-' for JSONL on stdin."""
     if str(spec) == "-":
-        return Source("stdin", None, read_jsonl(stdin or sys.stdin.buffer))
+        return Source(None, read_jsonl(stdin or sys.stdin.buffer))
     path = Path(spec)
     if path.is_dir():
         files, skipped = scan_directory(path)
         items = (Item(id=f.relative_to(path).as_posix(), path=f) for f in files)
-        return Source(str(path), len(files), items, skipped)
+        return Source(len(files), items, skipped)
     if path.is_file():
         with path.open("rb") as fh:
             total = sum(1 for _, raw in _lines(fh) if raw is None or raw.strip())
-        return Source(str(path), total, _read_jsonl_file(path))
+        return Source(total, _read_jsonl_file(path))
     raise InputError(f"input {str(spec)!r} is neither a directory, a JSONL file nor '-'")
 
 

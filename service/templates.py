@@ -16,7 +16,7 @@ import jinja2
 from pydantic import BaseModel
 
 from schemas.draft import EventDraft
-from service.errors import ExtractionError
+from service.errors import TemplateError
 
 _REF = re.compile(r"^(?P<name>[a-z0-9_]+)@(?P<version>v[0-9]+[a-z0-9_.-]*)$")
 _ENV = jinja2.Environment(
@@ -32,12 +32,6 @@ _BLOCK_ROLES = (
     ("example_assistant", "assistant"),
     ("user", "user"),
 )
-
-
-class TemplateError(ExtractionError):
-    """A prompt reference that names no template, or a template without its blocks."""
-
-    code = "bad_prompt"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from bs4 import BeautifulSoup
@@ -27,14 +26,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of a long article and where it starts in the whole."""
-
-    start: int
-    text: str
 
 
 def read_limited(stream: BinaryIO, name: str, limit: int = MAX_INPUT_BYTES) -> bytes:
@@ -129,15 +120,16 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def chunk_text(text: str, size: int, overlap: int = 400) -> list[Chunk]:
+def chunk_text(text: str, size: int, overlap: int = 400) -> list[str]:
     """Split at line breaks into pieces of at most `size` characters.
 
     Consecutive chunks share up to `overlap` characters, so an event told across a
-    boundary is seen whole by at least one call; duplicates are merged later.
+    boundary is seen whole by at least one call; duplicates are merged later. Evidence
+    is located in the whole article afterwards, so a chunk needs no offset of its own.
     """
     if len(text) <= size:
-        return [Chunk(0, text)]
-    chunks: list[Chunk] = []
+        return [text]
+    chunks: list[str] = []
     start = 0
     while start < len(text):
         end = min(start + size, len(text))
@@ -146,7 +138,7 @@ def chunk_text(text: str, size: int, overlap: int = 400) -> list[Chunk]:
             if cut == -1:
                 cut = text.rfind(" ", start + size // 2, end)
             end = cut + 1 if cut != -1 else end
-        chunks.append(Chunk(start, text[start:end]))
+        chunks.append(text[start:end])
         if end >= len(text):
             break
         back = text.find("\n", max(end - overlap, start + 1), end)

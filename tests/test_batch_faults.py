@@ -26,8 +26,9 @@ import pytest
 from click.testing import CliRunner
 
 from service import EndpointError, Extractor, Settings
-from service.batch import BatchError, ResultLog, run_batch
+from service.batch import ResultLog, run_batch
 from service.cli_batch import batch
+from service.errors import BatchError
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI
 
@@ -97,7 +98,6 @@ def test_transient_faults_are_retried_and_the_rest_recorded_per_article(
         out,
         settings=settings,
         concurrency=4,
-        quiet=True,
     )
 
     lines = by_id(read_lines(out))
@@ -174,7 +174,7 @@ def test_api_key_never_reaches_the_output_or_messages(fake: FakeOpenAI, tmp_path
 
 def test_a_rejected_request_is_an_endpoint_error(settings: Settings, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "echo", "text": article("echo-key")}])
-    run_batch(source, tmp_path / "out.jsonl", settings=settings, quiet=True)
+    run_batch(source, tmp_path / "out.jsonl", settings=settings)
     (line,) = read_lines(tmp_path / "out.jsonl")
     assert line["error"]["code"] == "endpoint_error"
 
@@ -214,7 +214,7 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     out = tmp_path / "out.jsonl"
 
     with caplog.at_level(logging.WARNING, logger="service.batch"):
-        summary = run_batch(docs, out, settings=settings, concurrency=2, quiet=True)
+        summary = run_batch(docs, out, settings=settings, concurrency=2)
 
     lines = by_id(read_lines(out))
     assert set(lines) == {
@@ -271,7 +271,7 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
     )
     out = tmp_path / "out.jsonl"
 
-    summary = run_batch("-", out, settings=settings, quiet=True, stdin=io.BytesIO(stdin.encode()))
+    summary = run_batch("-", out, settings=settings, stdin=io.BytesIO(stdin.encode()))
 
     lines = read_lines(out)
     assert len(lines) == 10
@@ -302,7 +302,7 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
     assert fake.requests["ok"] == 2  # the duplicate was not extracted again
     assert (summary.ok, summary.failed) == (2, 8)
 
-    again = run_batch("-", out, settings=settings, quiet=True, stdin=io.BytesIO(stdin.encode()))
+    again = run_batch("-", out, settings=settings, stdin=io.BytesIO(stdin.encode()))
     assert (again.skipped, again.processed) == (10, 0)  # bad entries are resumed by line too
     assert len(read_lines(out)) == 10
 
@@ -315,12 +315,12 @@ def test_resume_cuts_a_torn_line_and_redoes_only_that_article(
     ]
     source = write_jsonl(tmp_path / "in.jsonl", records)
     out = tmp_path / "out.jsonl"
-    run_batch(source, out, settings=settings, quiet=True)
+    run_batch(source, out, settings=settings)
     whole = out.read_bytes()
     last = whole.rstrip(b"\n").rsplit(b"\n", 1)[1]
     out.write_bytes(whole[: len(whole) - len(last) // 2 - 1])  # as if killed mid-write
 
-    summary = run_batch(source, out, settings=settings, quiet=True)
+    summary = run_batch(source, out, settings=settings)
 
     lines = by_id(read_lines(out))
     assert set(lines) == {"a0", "a1", "a2"}
@@ -337,10 +337,10 @@ def test_retry_failed_retries_only_the_failures(
     ]
     source = write_jsonl(tmp_path / "in.jsonl", records)
     out = tmp_path / "out.jsonl"
-    run_batch(source, out, settings=settings, quiet=True)
+    run_batch(source, out, settings=settings)
     asked = fake.requests.copy()
 
-    summary = run_batch(source, out, settings=settings, quiet=True, retry_failed=True)
+    summary = run_batch(source, out, settings=settings, retry_failed=True)
 
     assert fake.requests["ok"] == asked["ok"]
     assert fake.requests["invalid"] == 2 * asked["invalid"]
@@ -352,7 +352,7 @@ def test_a_second_batch_on_the_same_output_is_refused(settings: Settings, tmp_pa
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": article(None)}])
     out = tmp_path / "out.jsonl"
     with ResultLog.open(out), pytest.raises(BatchError, match="another batch"):
-        run_batch(source, out, settings=settings, quiet=True)
+        run_batch(source, out, settings=settings)
 
 
 def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -367,7 +367,8 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path)
         args = [
             sys.executable,
             "-m",
-            "service.cli_batch",
+            "service",
+            "batch",
             *cli_args(fake, tmp_path, str(source), "-o", str(out)),
             "--concurrency",
             str(concurrency),

@@ -37,9 +37,10 @@ def settings_for(fake: FakeOpenAI, tmp_path: Path, **more: object) -> Settings:
 
 
 def logged(cache_dir: Path) -> list[tuple[str | None, str | None, int]]:
+    """(error, response, completion tokens) of every attempt, in order."""
     with sqlite3.connect(cache_dir / "logs.db") as db:
-        rows = db.execute("SELECT error, response, completion_tokens FROM calls ORDER BY id")
-        return list(rows)
+        query = "SELECT error, response, completion_tokens FROM attempts ORDER BY id"
+        return list(db.execute(query))
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,8 @@ def test_every_request_is_in_the_usage_and_the_call_log(
     assert record.usage is not None and record.usage.model_calls == 2 == fake.requests[fault]
     rows = logged(settings.cache_dir)
     assert len(rows) == 2
-    assert first_error in (rows[0][0] or "") and rows[0][1] is None
+    assert first_error in (rows[0][0] or "")
+    assert (rows[0][1] is not None) == (fault == "invalid-once")  # the answer that was refused
     assert rows[1][0] is None and rows[1][1] is not None  # the answer that was kept
     assert record.usage.completion_tokens == sum(r[2] for r in rows)
 

@@ -51,9 +51,8 @@ def test_an_unreachable_endpoint_is_one_line_without_the_key(tmp_path: Path) -> 
     )
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.splitlines() == [
-        "error: model endpoint failed 2 times: APIConnectionError: Connection error."
-    ]
+    (line,) = done.stderr.splitlines()  # one line, whatever openai's own wording
+    assert line.startswith("error: model endpoint failed 2 times: APIConnectionError: ")
     assert KEY not in done.stderr
 
 

@@ -30,12 +30,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-import service.extractor as extractor_module
-import service.http as http_module
-import service.http_models as http_models
 from schemas import ArticleEvents, MatchKind
 from service import EndpointError, ExtractionError, Extractor, InputError, Settings
-from service.client import Client, ServiceError
+from service.client import Client
+from service.errors import ServiceError
 from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
 from service.http_server import server_config
@@ -219,6 +217,24 @@ def test_other_routes_refuse_a_missing_or_wrong_token(
     }
 
 
+def test_the_openapi_document_declares_the_bearer_scheme_on_every_guarded_route(
+    guarded_url: str,
+) -> None:
+    document = httpx.get(f"{guarded_url}/openapi.json", headers=AUTH).json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    secured = {
+        path: [method for method, op in ops.items() if op.get("security")]
+        for path, ops in document["paths"].items()
+    }
+    assert secured == {
+        "/v1/extract": ["post"],
+        "/v1/extract/batch": ["post"],
+        "/v1/link": ["post"],
+        "/v1/schema": ["get"],
+        "/v1/health": [],
+    }
+
+
 def test_the_right_token_opens_them(guarded_url: str) -> None:
     response = httpx.get(f"{guarded_url}/v1/schema", headers=AUTH)
     assert response.status_code == 200
@@ -313,14 +329,9 @@ def test_client_errors_are_typed_with_status_and_code(guarded_url: str, client: 
         client.extract(b"caf\xe9")  # refused before any request, as in-process
 
 
-def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(tmp_path: Path) -> None:
     v1 = load_template(Settings.model_fields["prompt"].default)  # the default prompt
     v2 = PromptTemplate(v1.name, "v99", v1.source + "\n")
-    monkeypatch.setattr(extractor_module, "load_template", {v1.ref: v1, v2.ref: v2}.__getitem__)
-    for module in (http_module, http_models):
-        monkeypatch.setattr(module, "available_templates", lambda: [v1.ref, v2.ref])
 
     class Echo(Extractor):
         """Says which template, extractor and endpoint manager served the call."""
@@ -332,11 +343,14 @@ def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(
             )
 
     default = Echo(dead_endpoint(tmp_path))
-    with serving(create_app(extractor=default)) as url, Client(url) as client:
+    app = create_app(extractor=default, prompts=[v1, v2])
+    with serving(app) as url, Client(url) as client:
         first = client.extract("x", prompt=v2.ref, url="u", published=dt.date(2024, 2, 8))
         again = client.extract("x", prompt=v2.ref)
         plain = client.extract("x")
         assert client.health().prompts == [v1.ref, v2.ref]
+        with pytest.raises(ServiceError, match="unknown prompt 'extract_events@v1'"):
+            client.extract("x", prompt="extract_events@v1")  # shipped, but not this server's
     assert (first.prompt, again.prompt, plain.prompt) == (v2.ref, v2.ref, v1.ref)
     assert (first.id, first.published) == ("u", dt.date(2024, 2, 8))
     assert first.warnings == again.warnings  # the v2 extractor is kept, not rebuilt

@@ -18,7 +18,8 @@ from evals.links import load_link_gold, main, score_links
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.linked import LinkedEvent
 from schemas.vocab import DatePrecision, Prominence, SubEventType
-from service.client import Client, ServiceError
+from service.client import Client
+from service.errors import ServiceError
 from service.export import ACLED_COLUMNS, write_acled_csv
 from service.http import create_app
 from service.link import LinkInputError, link_records, parse_records

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from service import Extractor, Settings
-from service.redact import REDACTED, SecretFilter, register, scrub
+from service.redact import REDACTED, SecretFilter, redact, register, reveal, scrub
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI
 
@@ -156,3 +156,10 @@ def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Pa
         logged, _ = proc.communicate(timeout=60)
     assert REDACTED in logged and REDACTED in "".join(bodies)
     assert KEY not in logged + "".join(bodies)
+
+
+def test_reading_the_api_key_is_what_makes_it_redacted() -> None:
+    key = "sk-read-through-reveal-9f8e7d"
+    assert reveal(Settings(api_key=key).api_key) == key
+    assert redact(f"the server said: bad key {key}") == f"the server said: bad key {REDACTED}"
+    assert reveal(None) is None

@@ -63,23 +63,21 @@ def test_html_with_no_visible_text_is_empty() -> None:
 
 
 def test_short_text_is_one_chunk() -> None:
-    chunks = chunk_text("one line\nanother", size=100)
-    assert [(c.start, c.text) for c in chunks] == [(0, "one line\nanother")]
+    assert chunk_text("one line\nanother", size=100) == ["one line\nanother"]
 
 
-def test_long_text_is_cut_at_line_breaks_with_overlap_and_true_offsets() -> None:
+def test_long_text_is_cut_at_line_breaks_into_overlapping_pieces_of_the_text() -> None:
     lines = [f"Paragraph {i} says something about a strike." for i in range(60)]
     text = "\n".join(lines)
     chunks = chunk_text(text, size=500, overlap=100)
     assert len(chunks) > 1
+    starts = [text.index(chunk) for chunk in chunks]  # each chunk is the text, unchanged
     for chunk in chunks:
-        assert len(chunk.text) <= 500
-        assert text[chunk.start : chunk.start + len(chunk.text)] == chunk.text
-        assert chunk.text.startswith("Paragraph")  # cut at a line break
-    for before, after in itertools.pairwise(chunks):
-        assert after.start < before.start + len(before.text)  # they overlap
-    covered = max(c.start + len(c.text) for c in chunks)
-    assert covered == len(text)
+        assert len(chunk) <= 500
+        assert chunk.startswith("Paragraph")  # cut at a line break
+    for (a, before), (b, _) in itertools.pairwise(zip(starts, chunks, strict=True)):
+        assert a < b < a + len(before)  # in order, and they overlap
+    assert starts[0] == 0 and starts[-1] + len(chunks[-1]) == len(text)  # all of it
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])

