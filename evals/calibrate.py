@@ -1,9 +1,11 @@
 """Choose the attack threshold on a dev set: re-score a run as if it had been stricter.
 
 A staged run records each event's `confidence`, the model's probability that its
-evidence reports an attack. Dropping the events below a threshold is what a run with
-that `attack_threshold` would have kept (fill and derive do not depend on it), so one
-run at a low threshold shows every higher one, without a model call.
+evidence reports an attack (the highest of its runs', after merging). Dropping the
+events below a threshold is close to what a run with that `attack_threshold` would
+have kept: detect, fill and derive of one run do not depend on the threshold; only a
+merge with a run that the threshold drops can differ. So one run at a low threshold
+shows every higher one, without a model call; confirm the chosen one with a real run.
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ Stages, in order (one module each):
 
 1. `clean`   - split into sentences (pysbd), hide repeated captions, credits and menus,
                number the rest.
-2. `detect`  - one small model call per sentence that uses the words of violence:
-               "does it report an attack?", scored by the probability of `true`.
-3. `cues`    - code reads each run of adjacent attack sentences (at most three):
-               weapon, date phrase, counts, type, and candidate places and sources.
+2. `detect`  - sentences that use the words of violence, in runs of at most three
+               adjacent ones; one small model call per run: "does it report an
+               attack?", scored by the probability of `true`.
+3. `cues`    - code reads each attack run: weapon, date phrase, counts, type, and
+               candidate places and sources.
    `fill`    - one model call per run: attacker, target and victims (phrases of the
                run), place and source (among the candidates), and certainty.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
@@ -28,13 +29,13 @@ import datetime as dt
 from schemas.events import Event
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
-from service.pipeline.detect import detect
+from service.pipeline.detect import VIOLENCE, detect
 from service.pipeline.fill import fill
 from service.pipeline.types import Ask, Numbered
 from service.records import merge_duplicates
 from service.templates import PromptTemplate
 
-MAX_RUNS = 60  # fill calls per article (about 5 s each on 2 cores)
+MAX_RUNS = 60  # runs read per article (up to about 7 s each on 2 cores)
 
 
 def extract_events(
@@ -46,12 +47,15 @@ def extract_events(
 ) -> tuple[list[Event], list[str]]:
     """Events of one article, and warnings for the caller."""
     warnings: list[str] = []
-    runs = adjacent(detect(ask, template, visible_sentences(article), threshold))
+    violent = [s for s in visible_sentences(article) if VIOLENCE.search(s.text)]
+    runs = adjacent(violent)
     if len(runs) > MAX_RUNS:
-        warnings.append(f"{len(runs)} runs of attack sentences: only the first {MAX_RUNS} read")
-    events = [
-        build_event(fill(ask, template, run), run, article, reference) for run in runs[:MAX_RUNS]
-    ]
+        warnings.append(f"{len(runs)} runs of violent sentences: only the first {MAX_RUNS} read")
+    events = []
+    for run in runs[:MAX_RUNS]:
+        # Fill right after detect: the server still holds the run's sentences.
+        if attack := detect(ask, template, run, threshold):
+            events.append(build_event(fill(ask, template, attack), attack, article, reference))
     return merge_duplicates(events), warnings
 
 
@@ -59,7 +63,7 @@ def adjacent(sentences: list[Numbered], most: int = 3) -> list[list[Numbered]]:
     """Runs of consecutive sentence numbers, at most `most` long.
 
     News tells one attack in neighbouring sentences; reading them together costs one
-    fill instead of several. Runs that still describe one attack are merged later.
+    question instead of several. Runs that still describe one attack are merged later.
     """
     groups: list[list[Numbered]] = []
     for sentence in sentences:

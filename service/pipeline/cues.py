@@ -95,6 +95,11 @@ _LOCATIVE = re.compile(
     r"(?:east|west)? of|hit|struck|shelled|bombed|attacked|targeted|raided|stormed)\s+",
     re.I,
 )
+_RESIDENCE = re.compile(
+    r"\b(?:based|lives?|lived|living|born|resides?|residing|headquartered|exiled|stationed|"
+    r"hosts?|hosted)\s+$",
+    re.I,
+)
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
 _CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s+(?:but|which|who|after|when|as)\s")
@@ -190,21 +195,22 @@ def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEven
 def places(sentences: list[Numbered]) -> list[Phrase]:
     """Phrases that can name where an attack happened: up to six words after 'in',
     'near', 'south of', 'struck'... that end in a capitalised word, a kind of site
-    ('base', 'village') or a known place, and the names of known cities and countries."""
+    ('base', 'village') or a known place. A bare name is not offered ("Israel said" names
+    an actor), nor one where someone lives or is based."""
     found: dict[str, Phrase] = {}
     places_ = gazetteer()
     for s in sentences:
         for cue in _LOCATIVE.finditer(s.text):
+            if _RESIDENCE.search(s.text[: cue.start()]):
+                continue  # "normally based in Qatar" says where someone lives
             for phrase in _runs(s, cue.end()):
                 if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):
                     break
                 last = phrase.text.split()[-1]
+                if last.endswith(("'s", "’s")):
+                    continue  # "Iraq's" modifies the place that follows
                 if _CAPITAL.search(last) or _SITE.search(last) or places_.names_place(last):
                     found.setdefault(phrase.text, phrase)
-        for start, end in places_.place_spans(s.text):
-            found.setdefault(
-                s.text[start:end], Phrase(s.text[start:end], s.start + start, s.start + end)
-            )
     return list(found.values())[:MAX_CHOICES]
 
 

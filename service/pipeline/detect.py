@@ -1,12 +1,13 @@
-"""Stage 2, detect: which sentences report an attack, one small question per sentence.
+"""Stage 2, detect: which runs of sentences report an attack, one small question each.
 
 A 1.5B model asked to list and group the attacks of a whole article answers "[]" or
 recites the categories of its instructions; asked for a yes/no per sentence in one
-answer, it writes "yes" for every sentence once it has written a few. So each sentence
-is its own question, after the shared system message (which the server keeps
-cached): about 40 new prompt tokens and a one-word answer, `true` or `false`,
-independent of the answers before it. The answer's token probabilities give
-P(attack); a sentence counts when it reaches the `attack_threshold` setting.
+answer, it writes "yes" for every sentence once it has written a few. So each run of
+up to three adjacent sentences is its own question, after the shared system message
+(which the server keeps cached): a one-word answer, `true` or `false`, independent of
+the answers before it. The answer's token probabilities give P(attack); a run counts
+when it reaches the `attack_threshold` setting. The fill question of a run repeats the
+detect prompt up to its last line, so the server reads the sentences once.
 
 Only sentences that use the vocabulary of violence are asked about (`VIOLENCE`: attack,
 strike, bomb, blast, shot, killed, wounded, rocket, raid...). A sentence with none of
@@ -41,14 +42,11 @@ class Verdict(Scored):
 
 
 def detect(
-    ask: Ask, template: PromptTemplate, shown: list[Numbered], threshold: float
-) -> list[Numbered]:
-    """The shown sentences that report an attack with probability >= `threshold`, in
-    article order (the model's own true/false where the endpoint gives no probability)."""
-    found = []
-    for sentence in (s for s in shown if VIOLENCE.search(s.text)):
-        messages = template.render_stage("detect", sentence=sentence)
-        verdict: Any = ask("detect", messages, Verdict)
-        if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
-            found.append(replace(sentence, p_attack=verdict.p_true))
-    return found
+    ask: Ask, template: PromptTemplate, run: list[Numbered], threshold: float
+) -> list[Numbered] | None:
+    """The run, its sentences scored, if it reports an attack with probability >=
+    `threshold` (the model's own true/false where the endpoint gives no probability)."""
+    verdict: Any = ask("detect", template.render_stage("detect", sentences=run), Verdict)
+    if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
+        return [replace(s, p_attack=verdict.p_true) for s in run]
+    return None
