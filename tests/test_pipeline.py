@@ -100,6 +100,8 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("Rockets hit the base with no damage or casualties.", 0, 0),
         ("Nobody was hurt in the attack.", 0, 0),
         ("The strike hit a depot in 1998.", None, None),
+        ("A drone strike killed Quds Force commander Qassem Soleimani.", 1, None),
+        ("The raid killed a judge and wounded 3 guards.", 1, 3),
     ],
 )
 def test_counts_are_read_next_to_a_killing_or_wounding_word(
@@ -153,6 +155,10 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     texts = [p.text for p in cues.places(_event(sentence))]
     assert "a base south of Baghdad" in texts and "Baghdad" in texts
     assert not any("Tuesday" in t for t in texts)  # a date is not a place
+    strike = _event("A US strike in Iraq. It hit a base in Musayib, a town south of Baghdad.")
+    offered = cues.places(strike)
+    assert offered[0].text == "Iraq"
+    assert cues.specific(offered[0], offered).text == "Musayib"  # not the bare country
     residence = "Haniyeh, who is normally based in Qatar, was killed in Tehran."
     assert [p.text for p in cues.places(_event(residence))] == ["Tehran"]
     sources = [p.text for p in cues.sources(_event(sentence))]

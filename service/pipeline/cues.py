@@ -77,7 +77,16 @@ def _counting(word: str) -> list[re.Pattern[str]]:
     ]
 
 
-_KILLED = _counting(_DEATH)
+_KILLED = [
+    *_counting(_DEATH),
+    # "killed a commander", "assassinated the group's leader": one person, in words.
+    re.compile(
+        r"\b(?:killed|killing|kills|assassinated|assassinating)\s+(?:(a|an|one)\s|"
+        r"(?:(?:the|its|their|his|her|a)\s+)?(?:[\w'’-]+\s+){0,3}?(?:leader|commander|chief|head|"
+        r"founder|deputy|spokesman|mayor|governor|judge)\b)",
+        re.I,
+    ),
+]
 _INJURED = _counting(_HARM)
 _NO_DEATHS = re.compile(
     r"\bno (?:\w+ ){0,2}?(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
@@ -112,7 +121,7 @@ _SITE = re.compile(
     r"mosque|market|port|street|road|bridge)s?$",
     re.I,
 )
-_CAPITAL = re.compile(r"(?:^|-)[A-Z0-9]")
+_CAPITAL = re.compile(r"(?:^|-|\s)[A-Z0-9]")
 _WORD = re.compile(r"\S+")
 
 # ACLED means -> sub-event type; the weapon's own phrase first, then the sentences.
@@ -170,14 +179,30 @@ def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:
 
 def _count(text: str, patterns: list[re.Pattern[str]], none: re.Pattern[str]) -> int | None:
     found = [
-        (m.start(), int(m.group(1).replace(",", "")))
+        (m.start(), _figure(m.group(1)))
         for pattern in patterns
         for m in pattern.finditer(text)
-        if int(m.group(1).replace(",", "")) not in _YEARS
+        if _figure(m.group(1)) not in _YEARS
     ]
     if found:
         return min(found)[1]
     return 0 if none.search(text) else None
+
+
+def _figure(group: str | None) -> int:
+    """A matched count: digits (with thousands commas), or one person named in words."""
+    return int(group.replace(",", "")) if group and group[0].isdigit() else 1
+
+
+def specific(chosen: Phrase | None, candidates: list[Phrase]) -> Phrase | None:
+    """The most specific place: a bare country name gives way to the first candidate
+    that is not one ("a strike in Iraq ... in Musayib" happened in Musayib)."""
+    if chosen is None or not gazetteer().is_country(chosen.text):
+        return chosen
+    named = (
+        p for p in candidates if _CAPITAL.search(p.text) and not gazetteer().is_country(p.text)
+    )
+    return next(named, chosen)
 
 
 def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEventType:
