@@ -16,32 +16,14 @@ import time
 from pathlib import Path
 
 import click
-import httpx
+from raw import ONE_SHOT, raw_call  # bench/raw.py (scripts run with bench/ on sys.path)
 
-from schemas.draft import ArticleDraft
 from service import Extractor, Settings
 from service.cache import ResponseCache
 from service.weights import BUILTIN_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIMER = "Rockets hit a base in the desert on Friday; nobody was hurt, officials said."
-
-
-def raw_call(base_url: str, messages: list[dict[str, str]], settings: Settings) -> dict:
-    """The request instructor's JSON_SCHEMA mode sends, posted directly."""
-    body = {
-        "messages": messages,
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "ArticleDraft", "schema": ArticleDraft.model_json_schema()},
-        },
-        "temperature": settings.temperature,
-        "seed": settings.seed,
-        "max_tokens": settings.max_tokens,
-    }
-    response = httpx.post(f"{base_url}/chat/completions", json=body, timeout=settings.timeout)
-    response.raise_for_status()
-    return response.json()
 
 
 @click.command()
@@ -62,7 +44,7 @@ def main(model: str, seed: str, warm_repeats: int) -> None:
     """Seconds of a raw llama.cpp call vs our cold extract, and warm-cache latency."""
     text = (ROOT / seed).read_text(encoding="utf-8")
 
-    settings = Settings(model=model, log_prompts=False)
+    settings = Settings(model=model, prompt=ONE_SHOT, log_prompts=False)
     with tempfile.TemporaryDirectory() as tmp, Extractor(settings) as ex:
         ex.cache = ResponseCache(Path(tmp))  # a cold answer cache; the model file is shared
         endpoint = ex.endpoints.endpoint()

@@ -16,31 +16,13 @@ import time
 from pathlib import Path
 
 import click
-import httpx
+from raw import ONE_SHOT, raw_call  # bench/raw.py (scripts run with bench/ on sys.path)
 
-from schemas.draft import ArticleDraft
 from service import Extractor, Settings
 from service.cache import ResponseCache
 
 ROOT = Path(__file__).resolve().parent.parent
-OLD, NEW = "extract_events@v2", "stages@v3"
-
-
-def raw_call(base_url: str, messages: list[dict[str, str]], settings: Settings) -> dict:
-    """The request instructor's JSON_SCHEMA mode sends for the old prompt, posted directly."""
-    body = {
-        "messages": messages,
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "ArticleDraft", "schema": ArticleDraft.model_json_schema()},
-        },
-        "temperature": settings.temperature,
-        "seed": settings.seed,
-        "max_tokens": settings.max_tokens,
-    }
-    response = httpx.post(f"{base_url}/chat/completions", json=body, timeout=settings.timeout)
-    response.raise_for_status()
-    return response.json()
+OLD, NEW = ONE_SHOT, "stages@v3"
 
 
 @click.command()
