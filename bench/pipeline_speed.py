@@ -27,8 +27,13 @@ OLD, NEW = ONE_SHOT, "stages@v3"
 
 @click.command()
 @click.option("--model", default="qwen2.5-coder-1.5b", show_default=True)
+@click.option(
+    "--records",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the staged records (JSONL): a cold run to set beside a saved eval run.",
+)
 @click.argument("seeds", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def main(model: str, seeds: tuple[Path, ...]) -> None:
+def main(model: str, records: Path | None, seeds: tuple[Path, ...]) -> None:
     """Print one row per article and the totals."""
     paths = list(seeds) or sorted((ROOT / "seeds").glob("*.txt"))
     settings = Settings(model=model, prompt=OLD, log_prompts=False)
@@ -46,9 +51,12 @@ def main(model: str, seeds: tuple[Path, ...]) -> None:
             timed = []
             for extractor in (old, new):
                 started = time.perf_counter()
-                record = extractor.extract(text, id=path.name)
+                record = extractor.extract(text, id=path.stem)
                 assert record.usage is not None and not record.usage.cached
                 timed.append((time.perf_counter() - started, record.usage.completion_tokens))
+            if records:
+                with records.open("a", encoding="utf-8") as out:
+                    out.write(record.model_dump_json() + "\n")
             raw_out = raw["usage"]["completion_tokens"]
             rows.append((path.name, raw_s, raw_out, *timed[0], *timed[1]))
     click.echo(f"model {model}; seconds and output tokens per article, cold caches")

@@ -90,18 +90,24 @@ class Settings(BaseSettings):
         "measured without it, and compact JSON changes what a small model writes.",
     )
     # -- prompt and sampling
-    prompt: str = Field(default="extract_events@v2", validation_alias=_env("PROMPT"))
+    prompt: str = Field(
+        default="stages@v3",
+        validation_alias=_env("PROMPT"),
+        description="Prompt template as name@version: stages@v3 (the staged pipeline, "
+        "default) or extract_events@v2 (the one-shot baseline).",
+    )
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int = 0
     max_tokens: int = Field(default=1536, gt=0, description="Cap on generated tokens per call.")
     attack_threshold: float = Field(
-        default=0.5,
+        default=0.75,
         ge=0,
         le=1,
         validation_alias=_env("ATTACK_THRESHOLD"),
-        description="Staged prompts: the model's probability that a sentence reports an "
-        "attack, at or above which it is read as one (from token log-probabilities; "
-        "endpoints that send none fall back to the model's true/false).",
+        description="Staged prompts: the model's probability that a run of sentences "
+        "reports an attack, at or above which it is read as one (from token "
+        "log-probabilities; endpoints that send none fall back to the model's true/false). "
+        "0.75 was chosen with `evals sweep` on WikiEvents and MUC-4 (the 1.5B model).",
     )
     # -- resilience
     timeout: float = Field(default=600.0, gt=0, validation_alias=_env("TIMEOUT"))

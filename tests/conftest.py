@@ -14,6 +14,14 @@ SEEDS = ROOT / "seeds"
 TEST_MODEL = "qwen2.5-coder-0.5b"
 
 
+@pytest.fixture(autouse=True)
+def _one_shot_unless_model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests on the fault-injecting fake server script one-shot answers (`ArticleDraft`),
+    so they run the one-shot baseline; tests marked `model` run the staged default."""
+    if request.node.get_closest_marker("model") is None:
+        monkeypatch.setenv("NEWSEVENTS_PROMPT", "extract_events@v2")
+
+
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache dir per test session: the assembled model is reused, answers start cold."""

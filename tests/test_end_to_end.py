@@ -45,7 +45,25 @@ def test_a_seed_becomes_valid_grounded_records(first: ArticleEvents) -> None:
     assert first.published is not None and first.published.isoformat() == "2024-02-08"
     assert first.usage is not None and not first.usage.cached
     assert first.usage.prompt_tokens > 0 and first.usage.completion_tokens > 0
-    assert first.usage.model_calls == 1
+    assert first.usage.model_calls >= 2  # the staged default: a detect, then a fill question
+    for event in first.events:  # every text value is the article's own, at its offsets
+        assert event.confidence is not None and 0 <= event.confidence <= 1
+        values = {
+            "attacker": event.attacker,
+            "target": event.target,
+            "weapon": event.weapon,
+            "victims": event.victims,
+            "place": event.location.place,
+            "reported_by": event.reported_by,
+        }
+        for field, value in values.items():
+            assert value is None or text[event.spans[field].start : event.spans[field].end] == value
+
+
+def test_the_one_shot_baseline_still_answers_in_one_call(extractor: Extractor) -> None:
+    record = extractor.with_prompt("extract_events@v2").extract(seed(SEED), id=SEED)
+    assert record.usage is not None and record.usage.model_calls == 1
+    assert_evidence_slices_to_quotes(record, seed(SEED))
 
 
 def test_the_same_article_again_comes_from_the_cache(
