@@ -194,17 +194,6 @@ def _figure(group: str | None) -> int:
     return int(group.replace(",", "")) if group and group[0].isdigit() else 1
 
 
-def specific(chosen: Phrase | None, candidates: list[Phrase]) -> Phrase | None:
-    """The most specific place: a bare country name gives way to the first candidate
-    that is not one ("a strike in Iraq ... in Musayib" happened in Musayib)."""
-    if chosen is None or not gazetteer().is_country(chosen.text):
-        return chosen
-    named = (
-        p for p in candidates if _CAPITAL.search(p.text) and not gazetteer().is_country(p.text)
-    )
-    return next(named, chosen)
-
-
 def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEventType:
     """The ACLED sub-event type the weapon names, else the one the wording names first,
     else 'Attack' (armed violence with no stated means)."""

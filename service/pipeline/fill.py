@@ -144,8 +144,6 @@ def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
         if value is not None:
             chosen = value.value if isinstance(value, Enum) else value
             spans[name] = next(p for p in offered if p.text == chosen)
-    if (place := cues.specific(spans.get("place"), places)) is not None:
-        spans["place"] = place
     for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event))):
         if found is not None:
             spans[name] = found

@@ -82,10 +82,6 @@ class Gazetteer:
                     taken.update(range(i, i + n))
         return sorted(spans)
 
-    def is_country(self, text: str) -> bool:
-        """Whether `text` is just a country's name ("Iraq", "the United States")."""
-        return _norm(re.sub(r"^the\s+", "", text.strip(), flags=re.I)) in self.countries
-
     def names_place(self, text: str) -> bool:
         """Whether `text` holds the name of a known city or country, in any case."""
         return bool(self.place_spans(text, capitalised=False))
