@@ -13,8 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from evals import muc4, wikievents
+from evals.calibrate import sweep
 from evals.cli import main
-from schemas.events import ArticleEvents
+from schemas.events import ArticleEvents, Event, Evidence
+from schemas.vocab import SubEventType
+from service.sentences import split_sentences
 
 
 def _prefill(folder: Path, ids: list[str]) -> None:
@@ -108,3 +111,38 @@ def test_compare_on_an_external_set_reads_its_gated_metrics(tmp_path: Path) -> N
     code, output = _run("compare", str(out), str(tmp_path / "worse.json"), "--set", "muc4")
     assert code == 1
     assert "false_event_rate got worse" in output
+
+
+def test_sweep_drops_staged_events_below_the_threshold_and_keeps_unscored_ones(
+    tmp_path: Path,
+) -> None:
+    """A WikiEvents document's first attack sentence, reported three times: unscored (as
+    the one-shot baseline writes), at P 0.6 and at P 0.9."""
+    doc = wikievents.load()[0]
+    attack = next(m for m in doc.mentions if m.attack)
+    [sentence] = [s for s in split_sentences(doc.text) if s.start <= attack.start < s.end]
+    evidence = Evidence(quote=sentence.text, start=sentence.start, end=sentence.end)
+
+    def event(confidence: float | None) -> Event:
+        kind = SubEventType.ATTACK
+        return Event(
+            event_type=kind.event_type,
+            sub_event_type=kind,
+            evidence=[evidence],
+            grounded=True,
+            confidence=confidence,
+        )
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "inputs.jsonl").write_text(json.dumps({"id": doc.id, "text": doc.text}) + "\n")
+    for name, events in (("unscored", [event(None)]), ("scored", [event(0.6), event(0.9)])):
+        record = ArticleEvents(id=doc.id, events=events).model_dump(mode="json")
+        line = json.dumps({"id": doc.id, "ok": True, "record": record}) + "\n"
+        (run / "predictions.jsonl").write_text(line)
+        rows = sweep(run, "wikievents", [0.5, 0.8, 0.95])
+        recalls = [row["attack_recall"] for row in rows]
+        if name == "unscored":
+            assert len(set(recalls)) == 1 and recalls[0] > 0  # never dropped
+        else:
+            assert recalls[0] == recalls[1] > 0 and recalls[2] == 0.0  # 0.9 kept at 0.8
