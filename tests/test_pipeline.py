@@ -150,6 +150,14 @@ def test_the_weapon_then_the_wording_decides_the_sub_event_type(
     assert cues.attack_type(weapon, _event(sentence)) is expected
 
 
+@pytest.mark.parametrize(
+    ("phrase", "weapon"),
+    [("car bomb", True), ("mine and rifles", True), ("the bomb squad", False), ("rebels", False)],
+)
+def test_a_phrase_whose_head_is_a_weapon_is_never_an_actor(phrase: str, weapon: bool) -> None:
+    assert cues.is_weapon(phrase) is weapon
+
+
 def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     sentence = "Blasts hit at a base south of Baghdad on Tuesday, according to police and medics."
     texts = [p.text for p in cues.places(_event(sentence))]

@@ -160,6 +160,12 @@ def weapon(sentences: list[Numbered]) -> Phrase | None:
     return None
 
 
+def is_weapon(text: str) -> bool:
+    """Whether a phrase's head is a means of attack ('car bomb', 'mines and rifles'): an
+    attacker, target or victim is never one."""
+    return any(m.end() == len(text.rstrip()) for m in _WEAPON.finditer(text))
+
+
 def when(sentences: list[Numbered]) -> Phrase | None:
     """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week')."""
     for s in sentences:

@@ -126,6 +126,13 @@ class Filled:
     certainty: Certainty
 
 
+_ACTORS = ("attacker", "target", "victims")
+
+
+def _text(value: Any) -> str:
+    return str(value.value if isinstance(value, Enum) else value)
+
+
 def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
     """Ask for one attack's judgement fields; code reads the rest (`cues`)."""
     candidates = phrases(event)
@@ -141,9 +148,8 @@ def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
         ("source", sources),
     ):
         value = getattr(answer, name, None)
-        if value is not None:
-            chosen = value.value if isinstance(value, Enum) else value
-            spans[name] = next(p for p in offered if p.text == chosen)
+        if value is not None and not (name in _ACTORS and cues.is_weapon(_text(value))):
+            spans[name] = next(p for p in offered if p.text == _text(value))
     for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event))):
         if found is not None:
             spans[name] = found
