@@ -12,6 +12,9 @@ from service import Extractor, Settings
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 TEST_MODEL = "qwen2.5-coder-0.5b"
+# The default attack_threshold (0.75) is calibrated for the 1.5B model. The 0.5B model's
+# P(attack) on seed 004 lies between 0.36 and 0.50, so at 0.75 it finds nothing to test.
+TEST_THRESHOLD = 0.4
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +34,8 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def extractor(model_cache: Path) -> Iterator[Extractor]:
     """A real extractor on the embedded server with the small built-in model."""
-    with Extractor(Settings(model=TEST_MODEL, cache_dir=model_cache)) as ex:
+    settings = Settings(model=TEST_MODEL, cache_dir=model_cache, attack_threshold=TEST_THRESHOLD)
+    with Extractor(settings) as ex:
         yield ex
 
 

@@ -38,7 +38,7 @@ from service.http import create_app
 from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
 from service.http_server import server_config
 from service.templates import PromptTemplate, available_templates, load_template
-from tests.conftest import ROOT, TEST_MODEL, seed
+from tests.conftest import ROOT, TEST_MODEL, TEST_THRESHOLD, seed
 
 SEED = "004_e703eae0c918574b.txt"
 TOKEN = "t0ken-for-tests-only"
@@ -97,7 +97,11 @@ def wait_healthy(url: str, seconds: float) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def model_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real 0.5B model, no token, its own cold answer cache."""
-    settings = Settings(model=TEST_MODEL, cache_dir=tmp_path_factory.mktemp("http-model"))
+    settings = Settings(
+        model=TEST_MODEL,
+        cache_dir=tmp_path_factory.mktemp("http-model"),
+        attack_threshold=TEST_THRESHOLD,
+    )
     with serving(create_app(settings)) as url:
         assert wait_healthy(url, 120)["status"] == "ok"
         yield url
