@@ -4,7 +4,10 @@ default and against the raw server call of the old prompt, side by side in one r
 One embedded server, a cold answer cache per pipeline, the same articles in the same
 order. For each article: the raw llama.cpp call (the one-shot prompt and schema posted
 directly: the floor under the old default), the old default through the extractor,
-and the staged pipeline. Ratios are to the old default measured in this run.
+and the staged pipeline. Before each measured call the server's slot is primed with a
+short other text under the same system message, so each call starts as it would in a
+stream of articles: its static prefix cached, its article not. Ratios are to the old
+default measured in this run.
 
     .venv/bin/python bench/pipeline_speed.py [--model qwen2.5-coder-1.5b] [SEED ...]
 """
@@ -16,13 +19,30 @@ import time
 from pathlib import Path
 
 import click
+import httpx
 from raw import ONE_SHOT, raw_call  # bench/raw.py (scripts run with bench/ on sys.path)
 
 from service import Extractor, Settings
 from service.cache import ResponseCache
+from service.pipeline.clean import visible_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD, NEW = ONE_SHOT, "stages@v3"
+PRIMER = "Rockets hit a base in the desert on Friday; nobody was hurt, officials said."
+
+
+def primer_messages(extractor: Extractor) -> list[dict[str, str]]:
+    """A short other text under the extractor's own system message."""
+    if extractor.template.staged:
+        shown = visible_sentences(PRIMER)
+        return extractor.template.render_stage("detect", sentences=shown)
+    return extractor.template.render(PRIMER)
+
+
+def prime(base_url: str, messages: list[dict[str, str]]) -> None:
+    """One generated token: the slot now holds this prompt's KV cache."""
+    body = {"messages": messages, "max_tokens": 1, "temperature": 0}
+    httpx.post(f"{base_url}/chat/completions", json=body, timeout=600).raise_for_status()
 
 
 @click.command()
@@ -45,11 +65,13 @@ def main(model: str, records: Path | None, seeds: tuple[Path, ...]) -> None:
         endpoint = old.endpoints.endpoint()
         for path in paths:
             text = path.read_text(encoding="utf-8")
+            prime(endpoint.base_url, old.template.render(PRIMER))
             started = time.perf_counter()
             raw = raw_call(endpoint.base_url, old.template.render(text), settings)
             raw_s = time.perf_counter() - started
             timed = []
             for extractor in (old, new):
+                prime(endpoint.base_url, primer_messages(extractor))
                 started = time.perf_counter()
                 record = extractor.extract(text, id=path.stem)
                 assert record.usage is not None and not record.usage.cached
