@@ -71,15 +71,20 @@ def closed_port() -> int:
 
 
 def dead_endpoint(cache_dir: Path, **more: Any) -> Settings:
-    """Settings whose model endpoint refuses connections, tried once: EndpointError, fast."""
-    return Settings(
-        base_url=f"http://127.0.0.1:{closed_port()}/v1",
-        model="none",
-        backend="llamacpp",
-        max_attempts=1,
-        cache_dir=cache_dir,
-        **more,
-    )
+    """Settings whose model endpoint refuses connections, tried once: EndpointError, fast.
+
+    The one-shot baseline asks the model about any text (the staged default asks only
+    about sentences with words of violence), so every request meets the dead endpoint.
+    """
+    base: dict[str, Any] = {
+        "base_url": f"http://127.0.0.1:{closed_port()}/v1",
+        "model": "none",
+        "backend": "llamacpp",
+        "max_attempts": 1,
+        "cache_dir": cache_dir,
+        "prompt": "extract_events@v2",
+    }
+    return Settings(**(base | more))
 
 
 def wait_healthy(url: str, seconds: float) -> dict[str, Any]:
@@ -195,7 +200,7 @@ def test_health_needs_no_token_and_says_what_runs(guarded_url: str) -> None:
     body = response.json()
     assert body["status"] == "ok" and body["model_loaded"] is True
     assert (body["backend"], body["model"]) == ("llamacpp", "none")
-    assert body["prompt"] == Settings.model_fields["prompt"].default
+    assert body["prompt"] == "extract_events@v2"  # what dead_endpoint configured
     assert body["prompts"] == available_templates()
 
 
@@ -335,7 +340,8 @@ def test_client_errors_are_typed_with_status_and_code(guarded_url: str, client: 
 
 
 def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(tmp_path: Path) -> None:
-    v1 = load_template(Settings.model_fields["prompt"].default)  # the default prompt
+    settings = dead_endpoint(tmp_path)
+    v1 = load_template(settings.prompt)  # the server's own prompt
     v2 = PromptTemplate(v1.name, "v99", v1.source + "\n")
 
     class Echo(Extractor):
@@ -347,7 +353,7 @@ def test_a_prompt_version_gets_its_own_extractor_on_the_same_endpoint(tmp_path: 
                 id=id, published=published, prompt=self.template.ref, warnings=served_by
             )
 
-    default = Echo(dead_endpoint(tmp_path))
+    default = Echo(settings)
     app = create_app(extractor=default, prompts=[v1, v2])
     with serving(app) as url, Client(url) as client:
         first = client.extract("x", prompt=v2.ref, url="u", published=dt.date(2024, 2, 8))
