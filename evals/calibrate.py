@@ -20,8 +20,8 @@ from evals.runner import SETS, read_predictions
 def sweep(run: Path, set_name: str, thresholds: list[float]) -> list[dict[str, Any]]:
     """The set's metrics at each threshold, for the documents of `run`."""
     gold = SETS[set_name]
-    ids = [json.loads(line)["id"] for line in (run / "inputs.jsonl").read_text().splitlines()]
-    docs = [d for d in gold.load() if d.id in set(ids)]
+    ids = {json.loads(line)["id"] for line in (run / "inputs.jsonl").read_text().splitlines()}
+    docs = [d for d in gold.load() if d.id in ids]
     predicted, _ = read_predictions(run / "predictions.jsonl")
     rows = []
     for threshold in thresholds:

@@ -63,28 +63,15 @@ class Gazetteer:
                 return self.cities[phrase]
         return []
 
-    def place_spans(self, text: str, capitalised: bool = True) -> list[tuple[int, int]]:
-        """Offsets of the city and country names in `text`, longest first, never
-        overlapping; `capitalised` keeps only names written with a capital ('Police' the
-        Polish town, not 'police')."""
-        words = [_bare(m) for m in _WORD.finditer(text)]
-        spans: list[tuple[int, int]] = []
-        taken: set[int] = set()
-        for n in range(_MAX_WORDS, 0, -1):
-            for i in range(len(words) - n + 1):
-                if taken.intersection(range(i, i + n)):
-                    continue
-                if capitalised and not text[words[i][0]].isupper():
-                    continue
-                name = " ".join(_norm(text[a:b]) for a, b in words[i : i + n])
-                if name in self.countries or name in self.cities:
-                    spans.append((words[i][0], words[i + n - 1][1]))
-                    taken.update(range(i, i + n))
-        return sorted(spans)
-
     def names_place(self, text: str) -> bool:
         """Whether `text` holds the name of a known city or country, in any case."""
-        return bool(self.place_spans(text, capitalised=False))
+        words = [_norm(text[a:b]) for a, b in map(_bare, _WORD.finditer(text))]
+        names = (
+            " ".join(words[i : i + n])
+            for n in range(1, _MAX_WORDS + 1)
+            for i in range(len(words) - n + 1)
+        )
+        return any(name in self.countries or name in self.cities for name in names)
 
     def country_of(self, place: str | None, context: str, article: str) -> str | None:
         """The country an event at `place` happened in (rules in the module docstring)."""
