@@ -3,11 +3,12 @@ default and against the raw server call of the old prompt, side by side in one r
 
 One embedded server, a cold answer cache per pipeline, the same articles in the same
 order. For each article: the raw llama.cpp call (the one-shot prompt and schema posted
-directly: the floor under the old default), the old default through the extractor,
-and the staged pipeline. Before each measured call the server's slot is primed with a
-short other text under the same system message, so each call starts as it would in a
-stream of articles: its static prefix cached, its article not. Ratios are to the old
-default measured in this run.
+directly: the floor under the old default), the old default through the extractor (as
+it shipped: llama.cpp's own JSON-schema grammar), and the staged pipeline (as it ships
+now: its schema as a one-line LLGuidance grammar). Before each measured call the
+server's slot is primed with a short other text under the same system message, so each
+call starts as it would in a stream of articles: its static prefix cached, its article
+not. Ratios are to the old default measured in this run.
 
     .venv/bin/python bench/pipeline_speed.py [--model qwen2.5-coder-1.5b] [SEED ...]
 """
@@ -56,11 +57,11 @@ def prime(base_url: str, messages: list[dict[str, str]]) -> None:
 def main(model: str, records: Path | None, seeds: tuple[Path, ...]) -> None:
     """Print one row per article and the totals."""
     paths = list(seeds) or sorted((ROOT / "seeds").glob("*.txt"))
-    settings = Settings(model=model, prompt=OLD, log_prompts=False)
+    settings = Settings(model=model, prompt=OLD, log_prompts=False, llguidance=False)
     rows: list[tuple[str, float, int, float, int, float, int]] = []
     with tempfile.TemporaryDirectory() as tmp, Extractor(settings) as old:
         old.cache = ResponseCache(Path(tmp) / "old")  # cold answers; the model file is shared
-        new = old.with_prompt(NEW)
+        new = old.with_prompt(NEW, llguidance=None)  # the default: on for the embedded server
         new.cache = ResponseCache(Path(tmp) / "new")
         endpoint = old.endpoints.endpoint()
         for path in paths:

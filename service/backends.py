@@ -192,11 +192,12 @@ class EndpointManager:
                 hashes.set(key, sha)
         return str(sha)
 
-    def client(self) -> instructor.Instructor:
-        """An instructor client for the endpoint; transport retries are ours (tenacity)."""
+    def client(self, llguidance: bool) -> instructor.Instructor:
+        """An instructor client for the endpoint; transport retries are ours (tenacity).
+        With `llguidance` the answer schema goes as an LLGuidance grammar."""
         ep = self.endpoint()
         key = reveal(self.settings.api_key) or "not-needed"
-        inner = LLGuidanceTransport() if self.settings.uses_llguidance() else httpx2.HTTPTransport()
+        inner = LLGuidanceTransport() if llguidance else httpx2.HTTPTransport()
         http = openai.DefaultHttpxClient(transport=MeteredTransport(inner))
         raw = openai.OpenAI(
             base_url=ep.base_url,

@@ -126,16 +126,18 @@ class Extractor:
             warnings=warnings,
         )
 
-    def with_prompt(self, prompt: str | PromptTemplate) -> Extractor:
+    def with_prompt(self, prompt: str | PromptTemplate, **settings: Any) -> Extractor:
         """The same model, cache and log under another prompt template: no second server.
 
-        `prompt` is a 'name@version' or a template itself. Close only the original; the
-        copy shares everything it holds.
+        `prompt` is a 'name@version' or a template itself; `settings` may change how it
+        is asked (sampling, thresholds, `llguidance`), not which model. Close only the
+        original; the copy shares everything it holds but its client.
         """
         template = load_template(prompt) if isinstance(prompt, str) else prompt
         other = copy.copy(self)
-        other.settings = self.settings.model_copy(update={"prompt": template.ref})
+        other.settings = self.settings.model_copy(update={"prompt": template.ref, **settings})
         other.template = template
+        other._client = None  # its own: the settings choose the transport
         return other
 
     def close(self) -> None:
@@ -331,7 +333,7 @@ class Extractor:
     def _instructor(self) -> instructor.Instructor:
         with self._client_lock:
             if self._client is None:
-                self._client = self.endpoints.client()
+                self._client = self.endpoints.client(self.settings.uses_llguidance())
                 self.calls.watch(self._client)
             return self._client
 
