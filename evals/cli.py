@@ -101,10 +101,15 @@ def compare(
     show_default=True,
     help="Comma-separated attack thresholds to try.",
 )
-def sweep(run_dir: Path, set_name: str, thresholds: str) -> None:
-    """Re-score a staged run at stricter attack thresholds (no model calls)."""
+@click.option(
+    "--fields",
+    is_flag=True,
+    help="Sweep the field threshold instead: null the fields the model was less sure of.",
+)
+def sweep(run_dir: Path, set_name: str, thresholds: str, fields: bool) -> None:
+    """Re-score a staged run at stricter attack (or field) thresholds (no model calls)."""
     values = [float(t) for t in thresholds.split(",")]
-    click.echo(calibrate.markdown(calibrate.sweep(run_dir, set_name, values)))
+    click.echo(calibrate.markdown(calibrate.sweep(run_dir, set_name, values, fields)))
 
 
 def _report(

@@ -109,6 +109,13 @@ class Span(BaseModel):
 
     start: NonNegativeInt
     end: NonNegativeInt
+    confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The model's probability of this value (staged prompts, from token "
+        "log-probabilities): low means it was unsure; None for what code read.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Span:

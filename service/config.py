@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         "log-probabilities; endpoints that send none fall back to the model's true/false). "
         "0.75 was chosen with `evals sweep` on WikiEvents and MUC-4 (the 1.5B model).",
     )
+    field_threshold: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        validation_alias=_env("FIELD_THRESHOLD"),
+        description="Staged prompts: the model's probability of the attacker, target, "
+        "victims, place or source it chose, below which the field is left null (from "
+        "token log-probabilities; kept as the field's span confidence).",
+    )
     # -- resilience
     timeout: float = Field(default=600.0, gt=0, validation_alias=_env("TIMEOUT"))
     max_attempts: int = Field(default=4, ge=1, description="Tries on transient endpoint errors.")

@@ -95,7 +95,8 @@ def test_fields_may_only_be_phrases_of_the_events_own_sentences() -> None:
 
 def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -> None:
     event = _event("The attack was condemned.")
-    assert set(fill_model(phrases(event), [], []).model_fields) == {
+    asked = fill_model(phrases(event), [], []).model_json_schema()["properties"]
+    assert set(asked) == {
         "attacker",
         "target",
         "victims",
@@ -176,6 +177,10 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     texts = [p.text for p in cues.places(_event(sentence))]
     assert "a base south of Baghdad" in texts and "Baghdad" in texts
     assert not any("Tuesday" in t for t in texts)  # a date is not a place
+    anonymous = "An official spoke on the condition of anonymity about the strike."
+    assert cues.places(_event(anonymous)) == []  # geonames has a town called "Of"
+    figures = "At least 14 died in July in 10 raids near Tower 22."
+    assert [p.text for p in cues.places(_event(figures))] == ["Tower", "Tower 22"]
     residence = "Haniyeh, who is normally based in Qatar, was killed in Tehran."
     assert [p.text for p in cues.places(_event(residence))] == ["Tehran"]
     sources = [p.text for p in cues.sources(_event(sentence))]
@@ -213,6 +218,7 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
             "when": cues.when(event_sentences),
             "source": next(p for p in cues.sources(event_sentences) if p.text == "the army"),
         },
+        chosen={"attacker": 0.9, "source": 0.6},
         type=SubEventType.SHELLING_MISSILE,
         killed=2,
         injured=None,
@@ -225,11 +231,78 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
         span = event.spans[field]
         assert text[span.start : span.end] == value
     assert event.date.text == "on Monday"
+    assert (event.spans["attacker"].confidence, event.spans["date"].confidence) == (0.9, None)
     assert event.location.country == "Syria"  # geonames: Al Quşayr
     assert event.prominence is Prominence.MAIN  # told in the lede
     later = [Numbered(9, sentence.start, sentence.end, sentence.text)]
     assert build_event(filled, later, text, None).prominence is Prominence.BACKGROUND
     assert event.deaths.best == 2
+
+
+def _derived(sentence: str, **chosen: str) -> Event:
+    """The event `derive` makes of one sentence with the model's `chosen` phrases."""
+    event = _event(sentence)
+    offered = {p.text: p for p in [*phrases(event), *cues.places(event)]}
+    filled = Filled(
+        spans={field: offered[text] for field, text in chosen.items()},
+        chosen={},
+        type=SubEventType.AIR_DRONE_STRIKE,
+        killed=None,
+        injured=None,
+        certainty=Certainty.CONFIRMED,
+    )
+    return build_event(filled, event, sentence, None)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "place", "expected", "country"),
+    [
+        ("US forces struck a base in Iraq on Tuesday.", "Iraq", None, "Iraq"),
+        ("US forces struck the United States embassy.", "the United States", None, None),
+        ("Drones struck a base south of Baghdad.", "a base south of Baghdad", "same", "Iraq"),
+        ("Rockets were fired at a base in the region.", "the region", None, None),
+        ("A bomb went off in a crowded city street.", "a crowded city street", "same", None),
+        ("GUERRILLAS ATTACKED A POST IN SAN SALVADOR.", "SAN SALVADOR", "same", "El Salvador"),
+    ],
+)
+def test_the_place_is_named_and_below_the_country(
+    sentence: str, place: str, expected: str | None, country: str | None
+) -> None:
+    event = _derived(sentence, place=place)
+    assert event.location.place == (place if expected == "same" else expected)
+    assert ("place" in event.spans) == (expected is not None)
+    if expected is None:
+        assert country is None or event.location.country == country
+
+
+def test_victims_are_people_killed_or_hurt_and_each_phrase_holds_one_role() -> None:
+    struck = "US jets struck Kataib Hezbollah fighters near the border on Tuesday."
+    event = _derived(struck, attacker="US jets", victims="Kataib Hezbollah fighters")
+    assert event.victims is None and "victims" not in event.spans  # nobody killed or hurt
+    killed = "A US drone killed a Kataib Hezbollah commander in Baghdad."
+    both = _derived(
+        killed, target="a Kataib Hezbollah commander", victims="a Kataib Hezbollah commander"
+    )
+    assert (both.target, both.victims) == (None, "a Kataib Hezbollah commander")
+    assert both.spans["victims"].start == killed.index("a Kataib")
+    side = "Militants killed two guards at Iraq's Popular Mobilization Forces headquarters."
+    group = "Iraq's Popular Mobilization Forces"
+    hit = _derived(side, target=group, victims=group)
+    assert (hit.target, hit.victims) == (group, None)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "people"),
+    [
+        ("three US soldiers", True),
+        ("the commander of the militia", True),
+        ("pro-Iran commander in Baghdad", True),
+        ("Kataib Hezbollah", False),
+        ("the militia's headquarters", False),
+    ],
+)
+def test_a_phrase_names_people_by_its_head(phrase: str, people: bool) -> None:
+    assert cues.names_people(phrase) is people
 
 
 def test_llguidance_transport_sends_the_schema_as_a_compact_grammar() -> None:

@@ -44,6 +44,7 @@ def extract_events(
     article: str,
     reference: dt.date | None,
     threshold: float,
+    field_threshold: float = 0.0,
 ) -> tuple[list[Event], list[str]]:
     """Events of one article, and warnings for the caller."""
     warnings: list[str] = []
@@ -55,7 +56,8 @@ def extract_events(
     for run in runs[:MAX_RUNS]:
         # Fill right after detect: the server still holds the run's sentences.
         if attack := detect(ask, template, run, threshold):
-            events.append(build_event(fill(ask, template, attack), attack, article, reference))
+            filled = fill(ask, template, attack, field_threshold)
+            events.append(build_event(filled, attack, article, reference))
     return merge_duplicates(events), warnings
 
 

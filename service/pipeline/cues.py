@@ -6,7 +6,7 @@ of output per field, 20-30 s a call, and chose "carried out" as the weapon and
 reads here: the weapon (a lexicon of means), the date phrase (weekdays, months,
 "yesterday", "last week"), casualty counts next to a killing or wounding word, and the
 sub-event type. For place and source, code lists the phrases that can be one (after
-"in", "near", "at"...; naming a known city or country; before "said", after
+"in", "near", "at"... that end in a name or a kind of site; before "said", after
 "according to") and the model only chooses among them.
 
 Every value is a span of the article with its offsets, or None.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from schemas.vocab import SubEventType
-from service.pipeline.places import RESIDENCE, gazetteer
+from service.pipeline.places import RESIDENCE
 from service.pipeline.types import Numbered
 
 MAX_CHOICES = 40  # candidate places or sources offered to the model, per attack
@@ -88,6 +88,28 @@ _KILLED = [
     ),
 ]
 _INJURED = _counting(_HARM)
+#: Someone was killed or hurt: the words a victim is named beside.
+HURT = re.compile(
+    rf"\b(?:{_DEATH}|{_HARM}|assassinat\w*|murder\w*|massacr\w*|casualties|"
+    r"victims?|kidnapp\w*|abduct\w*|shot)\b",
+    re.I,
+)
+_HEAD_END = re.compile(r"\s+(?:of|in|at|from|near|with|on|inside|outside)\s+", re.I)
+# Heads of phrases that name people ("three US soldiers", "a Hezbollah commander").
+_PEOPLE = re.compile(
+    r"\b(?:people|persons?|civilians?|children|child|kids?|boys?|girls?|babies|baby|women|"
+    r"woman|men|man|sons?|daughters?|wife|husband|family|families|brothers?|residents?|"
+    r"villagers?|peasants?|farmers?|workers?|students?|teachers?|doctors?|nurses?|"
+    r"journalists?|reporters?|priests?|monks?|nuns?|clerics?|activists?|leaders?|"
+    r"commanders?|chiefs?|heads?|founders?|deputy|deputies|spokesman|spokeswoman|officials?|"
+    r"ministers?|president|mayors?|governors?|judges?|lawmakers?|politicians?|candidates?|"
+    r"diplomats?|ambassadors?|soldiers?|troops|servicem[ae]n|service members|marines?|"
+    r"officers?|policem[ae]n|guards?|bodyguards?|personnel|fighters?|militants?|"
+    r"members?|rebels?|insurgents?|guerrillas?|gunmen|gunman|passengers?|occupants?|"
+    r"pilgrims?|worshippers?|shoppers?|victims?|hostages?|individuals?|citizens?|"
+    r"nationals?|general|colonel|captain|major|lieutenant|sergeant)$",
+    re.I,
+)
 _NO_DEATHS = re.compile(
     r"\bno (?:\w+ ){0,2}?(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
     r"\bnobody was (?:killed|hurt)\b",
@@ -116,7 +138,9 @@ _SITE = re.compile(
     r"mosque|market|port|street|road|bridge)s?$",
     re.I,
 )
-_CAPITAL = re.compile(r"(?:^|-|\s)[A-Z0-9]")
+_CAPITAL = re.compile(r"(?:^|-)[A-Z]")
+_ARTICLES = ("the", "a", "an", "this", "that")
+_CALENDAR = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})$", re.I)
 _WORD = re.compile(r"\S+")
 
 # ACLED means -> sub-event type; the weapon's own phrase first, then the sentences.
@@ -159,6 +183,12 @@ def is_weapon(text: str) -> bool:
     """Whether a phrase's head is a means of attack ('car bomb', 'mines and rifles'): an
     attacker, target or victim is never one."""
     return any(m.end() == len(text.rstrip()) for m in _WEAPON.finditer(text))
+
+
+def names_people(text: str) -> bool:
+    """Whether a phrase's head names people ('three US soldiers', 'the commander of the
+    militia'), not a side or a site. The head is the last word before a preposition."""
+    return bool(_PEOPLE.search(_HEAD_END.split(text, maxsplit=1)[0].rstrip()))
 
 
 def when(sentences: list[Numbered]) -> Phrase | None:
@@ -209,11 +239,11 @@ def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEven
 
 def places(sentences: list[Numbered]) -> list[Phrase]:
     """Phrases that can name where an attack happened: up to six words after 'in',
-    'near', 'south of', 'struck'... that end in a capitalised word, a kind of site
-    ('base', 'village') or a known place. A bare name is not offered ("Israel said" names
-    an actor), nor one where someone lives or is based."""
+    'near', 'south of', 'struck'... that end in a capitalised word or a kind of site
+    ('base', 'village'). Not a lower-case word that some town is called: geonames lists
+    towns named "Of" and "Police", and "the condition of" is no place. A bare name is not
+    offered ("Israel said" names an actor), nor one where someone lives or is based."""
     found: dict[str, Phrase] = {}
-    places_ = gazetteer()
     for s in sentences:
         for cue in _LOCATIVE.finditer(s.text):
             if RESIDENCE.search(s.text[: cue.start()]):
@@ -221,12 +251,29 @@ def places(sentences: list[Numbered]) -> list[Phrase]:
             for phrase in _runs(s, cue.end()):
                 if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):
                     break
-                last = phrase.text.split()[-1]
-                if last.endswith(("'s", "’s")):
-                    continue  # "Iraq's" modifies the place that follows
-                if _CAPITAL.search(last) or _SITE.search(last) or places_.names_place(last):
+                if _ends_in_place(phrase.text):
                     found.setdefault(phrase.text, phrase)
     return list(found.values())[:MAX_CHOICES]
+
+
+def _ends_in_place(phrase: str) -> bool:
+    """A name ("Qusayr", "al-Mashtal"), a kind of site ("base") or a numbered name
+    ("Tower 22") ends the phrase; not a month, not a figure ("at least 14", "in 10 raids
+    near Tower 22": a count, not a place)."""
+    *before, last = phrase.split()
+    if phrase[0].isdigit():
+        return False
+    if last.endswith(("'s", "’s")):
+        return False  # "Iraq's" modifies the place that follows
+    if last[0].isdigit():
+        return bool(before) and before[-1][0].isupper()
+    return bool(_CAPITAL.search(last) and not _CALENDAR.match(last)) or bool(_SITE.search(last))
+
+
+def is_generic_site(phrase: str) -> bool:
+    """A kind of site with only an article: "the region", "a base" name no place."""
+    words = phrase.split()
+    return len(words) == 2 and words[0].lower() in _ARTICLES and bool(_SITE.fullmatch(words[1]))
 
 
 def sources(sentences: list[Numbered]) -> list[Phrase]:

@@ -2,7 +2,12 @@
 
 - Evidence: the attack's sentences, exact offsets from the splitter.
 - Spans: the offsets of each text field's phrase.
-- Country: from the place, by gazetteer (`places`), never from the model.
+- Country: from the place, by gazetteer (`places`), never from the model. A place that
+  is only a country's name ("in Iraq") is the country, not a place; a bare kind of
+  site ("the region") names no place, and is null.
+- Roles: victims only where the sentences say someone was killed or hurt; a phrase chosen
+  both as target and as victims is the victims when it names people ("US troops"),
+  else the target ("Iraq's Popular Mobilization Forces").
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -19,11 +24,11 @@ from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
 from service.core.dates import resolve_date
 from service.core.records import deaths
+from service.pipeline.cues import HURT, Phrase, is_generic_site, names_people
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
 
-LEDE = 3  # headline and first sentences, as numbered by `clean`
 LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 
@@ -31,29 +36,29 @@ _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 def build_event(
     filled: Filled, sentences: list[Numbered], article: str, reference: dt.date | None
 ) -> Event:
-    text = {name: p.text for name, p in filled.spans.items()}
+    chosen = _roles(filled.spans, sentences)
+    text = {name: p.text for name, p in chosen.items()}
     evidence = [
         Evidence(quote=s.text, start=s.start, end=s.end, match=MatchKind.EXACT) for s in sentences
     ]
     context = " ".join(s.text for s in sentences)
     kind = filled.type
-    target = text.get("target")
-    if target is not None and target == text.get("attacker"):
-        target = None  # one phrase cannot be both sides
     spans = {
-        _FIELD_OF_SPAN.get(name, name): Span(start=p.start, end=p.end)
-        for name, p in filled.spans.items()
-        if name != "target" or target is not None
+        _FIELD_OF_SPAN.get(name, name): Span(
+            start=p.start, end=p.end, confidence=filled.chosen.get(name)
+        )
+        for name, p in chosen.items()
+        if name != "place" or _is_place(p.text)
     }
     return Event(
         event_type=kind.event_type,
         sub_event_type=kind,
         attacker=text.get("attacker"),
-        target=target,
+        target=text.get("target"),
         weapon=text.get("weapon"),
         victims=text.get("victims"),
         location=Location(
-            place=text.get("place"),
+            place=text["place"] if "place" in spans else None,
             country=gazetteer().country_of(text.get("place"), context, article),
         ),
         date=resolve_date(text.get("when"), reference),
@@ -67,3 +72,22 @@ def build_event(
         confidence=max((s.p_attack for s in sentences if s.p_attack is not None), default=None),
         spans=spans,
     )
+
+
+def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phrase]:
+    """The model's phrases, each in one role it can hold (rules in the module docstring)."""
+    chosen = dict(spans)
+    attacker, target, victims = (chosen.get(k) for k in ("attacker", "target", "victims"))
+    if target and attacker and target.text == attacker.text:
+        del chosen["target"]  # one phrase cannot be both sides
+    elif target and victims and target.text == victims.text:
+        del chosen["target" if names_people(victims.text) else "victims"]
+    if "victims" in chosen and not any(HURT.search(s.text) for s in sentences):
+        del chosen["victims"]  # nobody is said to be killed or hurt
+    return chosen
+
+
+def _is_place(text: str) -> bool:
+    """A place below the country that names somewhere ("base south of Baghdad", "a
+    crowded city street"), not a country ("Iraq") nor a bare kind of site ("the region")."""
+    return not (gazetteer().is_country(text) or is_generic_site(text))

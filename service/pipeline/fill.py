@@ -21,7 +21,7 @@ from schemas.vocab import Certainty, SubEventType
 from service.core.templates import PromptTemplate
 from service.pipeline import cues
 from service.pipeline.cues import Phrase
-from service.pipeline.types import Ask, Numbered
+from service.pipeline.types import Ask, Numbered, Scored
 
 MAX_SPAN_WORDS = 6  # longest phrase an actor or victims value may take
 MAX_CANDIDATES = 4000  # bound on the schema's size for pathological "sentences"
@@ -105,7 +105,13 @@ def fill_model(
     if sources:
         fields["source"] = (_choice("Source", [p.text for p in sources]), ...)
     fields["certainty"] = (Certainty, ...)
-    return create_model("Attack", __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model("Attack", __base__=_Answer, **fields)
+
+
+class _Answer(Scored):
+    """The fill answer's base: scored per field (`p_chosen`), no other keys."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _choice(name: str, values: list[str]) -> Any:
@@ -120,6 +126,7 @@ class Filled:
     """One attack as read: chosen phrases (with offsets), counts and judgements."""
 
     spans: dict[str, Phrase]  # field -> phrase, for the fields found
+    chosen: dict[str, float]  # field -> the model's probability of the value it wrote
     type: SubEventType
     killed: int | None
     injured: int | None
@@ -133,13 +140,18 @@ def _text(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
-def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
-    """Ask for one attack's judgement fields; code reads the rest (`cues`)."""
+def fill(
+    ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: float = 0.0
+) -> Filled:
+    """Ask for one attack's judgement fields; code reads the rest (`cues`). A field the
+    model gave less than `threshold` probability is left null: a confident wrong value is
+    worse than none."""
     candidates = phrases(event)
     places, sources = cues.places(event), cues.sources(event)
     messages = template.render_stage("fill", sentences=event)
     answer: Any = ask("fill", messages, fill_model(candidates, places, sources))
     spans: dict[str, Phrase] = {}
+    chosen = answer.p_chosen or {}
     for name, offered in (
         ("attacker", candidates),
         ("target", candidates),
@@ -148,7 +160,9 @@ def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
         ("source", sources),
     ):
         value = getattr(answer, name, None)
-        if value is not None and not (name in _ACTORS and cues.is_weapon(_text(value))):
+        if value is None or chosen.get(name, 1.0) < threshold:
+            continue
+        if not (name in _ACTORS and cues.is_weapon(_text(value))):
             spans[name] = next(p for p in offered if p.text == _text(value))
     for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event))):
         if found is not None:
@@ -156,4 +170,4 @@ def fill(ask: Ask, template: PromptTemplate, event: list[Numbered]) -> Filled:
     killed, injured = cues.counts(event)
     weapon = spans["weapon"].text if "weapon" in spans else None
     kind = cues.attack_type(weapon, event)
-    return Filled(spans, kind, killed, injured, answer.certainty)
+    return Filled(spans, chosen, kind, killed, injured, answer.certainty)

