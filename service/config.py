@@ -81,13 +81,13 @@ class Settings(BaseSettings):
     mode: instructor.Mode | None = Field(
         default=None, validation_alias=_env("MODE"), description="Override the instructor mode."
     )
-    llguidance: bool = Field(
-        default=False,
+    llguidance: bool | None = Field(
+        default=None,
         validation_alias=_env("LLGUIDANCE"),
         description="Send the answer schema to llama.cpp as an LLGuidance grammar that "
-        "forces compact JSON (fewer output tokens). Only for a llama.cpp server built with "
-        "LLGuidance, as the embedded one is. Off by default: the default prompt was "
-        "measured without it, and compact JSON changes what a small model writes.",
+        "keeps the JSON on one line (fewer output tokens: the seeds' fill answers took 48 "
+        "instead of 60). Only for llama.cpp servers built with LLGuidance. Unset: on for "
+        "the embedded server (built with it), off for a remote llama.cpp.",
     )
     # -- prompt and sampling
     prompt: str = Field(
@@ -186,7 +186,11 @@ class Settings(BaseSettings):
         return Backend.OTHER
 
     def uses_llguidance(self) -> bool:
-        return self.llguidance and self.resolved_backend() in (Backend.EMBEDDED, Backend.LLAMACPP)
+        """LLGuidance grammars go only to llama.cpp, and unasked only to our own build."""
+        backend = self.resolved_backend()
+        if self.llguidance is None:
+            return backend is Backend.EMBEDDED
+        return self.llguidance and backend in (Backend.EMBEDDED, Backend.LLAMACPP)
 
     def resolved_mode(self) -> instructor.Mode:
         return self.mode or DEFAULT_MODES[self.resolved_backend()]

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from evals import wikievents
 from schemas.events import Deaths, Event, Evidence, Location
 from schemas.vocab import Certainty, Prominence, SubEventType
+from service.config import Settings
 from service.core.records import merge_duplicates
 from service.core.sentences import split_sentences
 from service.infra.backends import LLGuidanceTransport
@@ -305,7 +306,23 @@ def test_a_phrase_names_people_by_its_head(phrase: str, people: bool) -> None:
     assert cues.names_people(phrase) is people
 
 
-def test_llguidance_transport_sends_the_schema_as_a_compact_grammar() -> None:
+@pytest.mark.parametrize(
+    ("options", "uses"),
+    [
+        ({}, True),  # the embedded server is built with LLGuidance
+        ({"llguidance": False}, False),
+        ({"base_url": "http://gpu:8080/v1", "backend": "llamacpp"}, False),  # unknown build
+        ({"base_url": "http://gpu:8080/v1", "backend": "llamacpp", "llguidance": True}, True),
+        ({"base_url": "https://api.openai.com/v1", "llguidance": True}, False),
+    ],
+)
+def test_llguidance_grammars_go_only_to_llama_cpp_and_by_default_to_our_own(
+    options: dict[str, object], uses: bool
+) -> None:
+    assert Settings(**options).uses_llguidance() is uses
+
+
+def test_llguidance_transport_sends_the_schema_as_a_one_line_grammar() -> None:
     schema = {"type": "object", "properties": {"a": {"enum": [1, 2]}}}
     body = {
         "messages": [],
