@@ -28,8 +28,8 @@ from pathlib import Path
 import click
 
 from service import Extractor, Settings
-from service.batch import BatchSummary, run_batch
-from service.weights import BUILTIN_MODELS
+from service.front.batch.run import BatchSummary, run_batch
+from service.infra.weights import BUILTIN_MODELS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -19,8 +19,8 @@ import click
 from raw import ONE_SHOT, raw_call  # bench/raw.py (scripts run with bench/ on sys.path)
 
 from service import Extractor, Settings
-from service.cache import ResponseCache
-from service.weights import BUILTIN_MODELS
+from service.infra.cache import ResponseCache
+from service.infra.weights import BUILTIN_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIMER = "Rockets hit a base in the desert on Friday; nobody was hurt, officials said."

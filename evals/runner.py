@@ -1,6 +1,6 @@
 """One eval run: a gold set's documents through the batch machinery, scored, written.
 
-The extraction is `service.batch.run_batch` into `<out>/predictions.jsonl`: resumable
+The extraction is `service.front.batch.run.run_batch` into `<out>/predictions.jsonl`: resumable
 after an interruption, with a progress bar, every answer cached. A run folder belongs
 to one configuration (`run.json`); scoring again with a warm cache takes seconds.
 """
@@ -18,11 +18,11 @@ from evals import muc4, seeds, wikievents
 from evals.external import MetricSpec, metric_values
 from evals.tally import Tally, sum_by_name
 from schemas.events import ArticleEvents
-from service.backends import engine_version
-from service.batch import run_batch
-from service.cli_batch import progress_bar
 from service.config import Settings
 from service.extractor import Extractor
+from service.front.batch.run import run_batch
+from service.front.cli.batch import progress_bar
+from service.infra.backends import engine_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS: dict[str, ModuleType] = {m.NAME: m for m in (seeds, wikievents, muc4)}

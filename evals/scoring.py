@@ -46,10 +46,11 @@ import numpy as np
 
 from evals.align import MATCH_THRESHOLD, align, evidence_overlap
 from evals.external import MetricSpec, metric_values
-from evals.fields import FIELD_NAMES, FIELDS, PARTIAL, AliasTable, field_credit, load_aliases
+from evals.fields import FIELD_NAMES, FIELDS, PARTIAL, field_credit
 from evals.tally import Tally, sum_by_name
 from schemas.events import ArticleEvents, Event
 from schemas.vocab import MatchKind, Prominence
+from service.core.aliases import AliasTable, load_aliases
 
 Gold = dict[str, tuple[str, ArticleEvents]]
 

@@ -2,7 +2,7 @@
 
 WikiEvents labels *mentions* (every sentence that refers to an attack, even the same attack
 again); we produce *events* with evidence spans. So the two meet at sentences
-(`service.sentences.split_sentences`). A gold mention's *window* is the sentence holding its
+(`service.core.sentences.split_sentences`). A gold mention's *window* is the sentence holding its
 trigger (the trigger itself if it lies in no sentence); one of our events *covers* a mention
 when one of its located evidence spans overlaps that window.
 
@@ -55,7 +55,7 @@ from evals.external import (
 from evals.scoring import event_label
 from evals.tally import Tally
 from schemas.events import ArticleEvents, Event
-from service.sentences import sentence_at, split_sentences
+from service.core.sentences import sentence_at, split_sentences
 
 NAME = "wikievents"
 ROOT = Path(__file__).resolve().parent / "sets" / NAME

@@ -3,7 +3,7 @@
 Output tokens are the cost (about 11 tokens/s on a 2-core machine), so the model
 writes short keys and only what needs reading comprehension. Everything that code
 can do reliably (event type from sub-type, evidence offsets, calendar dates,
-casualty ranges) is derived afterwards in `service.records`.
+casualty ranges) is derived afterwards in `service.core.records`.
 
 The field descriptions below are shown to the model in the prompt: they are
 written for it.

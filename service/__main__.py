@@ -1,3 +1,3 @@
-from service.cli import run
+from service.front.cli.main import run
 
 run()

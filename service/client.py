@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.events import ArticleEvents
 from service.errors import InputError, ServiceError
-from service.http_models import (
+from service.front.http.models import (
     BatchItemResult,
     BatchResponse,
     ErrorResponse,

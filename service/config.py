@@ -15,7 +15,7 @@ from platformdirs import user_cache_dir
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.weights import BUILTIN_MODELS, DEFAULT_MODEL
+from service.infra.weights import BUILTIN_MODELS, DEFAULT_MODEL
 
 APP_NAME = "newsevents"
 

@@ -20,11 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.draft import ArticleDraft
 from schemas.events import ArticleEvents, Event, Usage
-from service.backends import EndpointManager
-from service.cache import ResponseCache, cache_key
-from service.checks import check_events
 from service.config import Settings
-from service.dates import find_published
+from service.core.checks import check_events
+from service.core.dates import find_published
+from service.core.records import build_event, grounded_headlines, merge_duplicates
+from service.core.templates import PromptTemplate, load_template
+from service.core.text import chunk_text, read_article
 from service.errors import (
     Cancelled,
     DeadlineExceeded,
@@ -32,15 +33,14 @@ from service.errors import (
     ExtractionError,
     ModelOutputError,
 )
-from service.logs import CallLog
+from service.infra.backends import EndpointManager
+from service.infra.cache import ResponseCache, cache_key
+from service.infra.logs import CallLog
+from service.infra.redact import redact, reveal, scrub
+from service.infra.retry import is_transient, root_cause, transport_retrying
+from service.infra.transport import Budget, budget
 from service.pipeline import extract_events
 from service.pipeline.types import Scored
-from service.records import build_event, grounded_headlines, merge_duplicates
-from service.redact import redact, reveal, scrub
-from service.retry import is_transient, root_cause, transport_retrying
-from service.templates import PromptTemplate, load_template
-from service.text import chunk_text, read_article
-from service.transport import Budget, budget
 
 log = logging.getLogger(__name__)
 TOP_LOGPROBS = 5  # alternatives per token: enough to hold both "true" and "false"

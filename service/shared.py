@@ -9,7 +9,7 @@ import threading
 from schemas.events import ArticleEvents
 from service.config import Settings
 from service.extractor import Extractor
-from service.redact import reveal
+from service.infra.redact import reveal
 
 _shared: dict[tuple[str, str | None], Extractor] = {}
 _shared_lock = threading.Lock()

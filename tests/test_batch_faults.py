@@ -26,9 +26,9 @@ import pytest
 from click.testing import CliRunner
 
 from service import EndpointError, Extractor, Settings
-from service.batch import ResultLog, run_batch
-from service.cli_batch import batch
 from service.errors import BatchError
+from service.front.batch.run import ResultLog, run_batch
+from service.front.cli.batch import batch
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI
 
@@ -213,7 +213,7 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(
     (docs / "locked").mkdir(mode=0o000)  # unreadable (unless tests run as root)
     out = tmp_path / "out.jsonl"
 
-    with caplog.at_level(logging.WARNING, logger="service.batch"):
+    with caplog.at_level(logging.WARNING, logger="service.front.batch"):
         summary = run_batch(docs, out, settings=settings, concurrency=2)
 
     lines = by_id(read_lines(out))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.cache import ResponseCache, cache_key
+from service.infra.cache import ResponseCache, cache_key
 
 BASE = {
     "endpoint": "gguf:abc123",

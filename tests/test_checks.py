@@ -1,4 +1,4 @@
-"""Figures must be in the evidence and dates not in the future: `service.checks` on records."""
+"""Figures must be in the evidence and dates not in the future: `service.core.checks` on records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas import Deaths, Event, EventDate, EventType, Evidence, MatchKind, SubEventType
-from service.checks import MAX_CASUALTIES, check_date, check_figures, stated_numbers
+from service.core.checks import MAX_CASUALTIES, check_date, check_figures, stated_numbers
 
 TEXT = (
     "Police said on Monday. Gunmen attacked the village of Tora, killing three people "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service import Extractor, Settings
-from service.text import chunk_text
+from service.core.text import chunk_text
 from tests.fake_openai import FakeOpenAI
 
 LINES = [f"Gunmen attacked the village of Tora {n} on Monday, police said." for n in range(40)]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas.vocab import DatePrecision
-from service.dates import find_published, resolve_date
+from service.core.dates import find_published, resolve_date
 from tests.conftest import seed
 
 THURSDAY = dt.date(2024, 2, 8)

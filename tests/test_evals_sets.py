@@ -17,7 +17,7 @@ from evals.calibrate import sweep
 from evals.cli import main
 from schemas.events import ArticleEvents, Event, Evidence
 from schemas.vocab import SubEventType
-from service.sentences import split_sentences
+from service.core.sentences import split_sentences
 
 
 def _prefill(folder: Path, ids: list[str]) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from evals import load_gold, score_run
-from evals.fields import load_aliases
 from schemas.events import ArticleEvents
 from schemas.vocab import DatePrecision, MatchKind
-from service.names import normalise
+from service.core.aliases import load_aliases
+from service.core.names import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.vocab import MatchKind
-from service.grounding import locate, sentence_spans
+from service.core.grounding import locate, sentence_spans
 from tests.conftest import seed
 
 TEXT = seed("004_e703eae0c918574b.txt")

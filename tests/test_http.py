@@ -33,11 +33,11 @@ from fastapi import FastAPI
 from schemas import ArticleEvents, MatchKind
 from service import EndpointError, ExtractionError, Extractor, InputError, Settings
 from service.client import Client
+from service.core.templates import PromptTemplate, available_templates, load_template
 from service.errors import ServiceError
-from service.http import create_app
-from service.http_models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
-from service.http_server import server_config
-from service.templates import PromptTemplate, available_templates, load_template
+from service.front.http.app import create_app
+from service.front.http.models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
+from service.front.http.server import server_config
 from tests.conftest import ROOT, TEST_MODEL, TEST_THRESHOLD, seed
 
 SEED = "004_e703eae0c918574b.txt"

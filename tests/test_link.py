@@ -20,10 +20,10 @@ from schemas.linked import LinkedEvent
 from schemas.vocab import DatePrecision, Prominence, SubEventType
 from service.client import Client
 from service.errors import ServiceError
-from service.export import ACLED_COLUMNS, write_acled_csv
-from service.http import create_app
+from service.front.http.app import create_app
 from service.link import LinkInputError, link_records, parse_records
-from service.link_report import render_html
+from service.link.export import ACLED_COLUMNS, write_acled_csv
+from service.link.report import render_html
 from tests.conftest import ROOT
 from tests.test_http import dead_endpoint, serving
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from service import Extractor, Settings
-from service.cli import main
-from service.logs import MIGRATIONS, CallLog
+from service.front.cli.main import main
+from service.infra.logs import MIGRATIONS, CallLog
 from tests.fake_openai import FakeOpenAI
 
 TEXT = "Gunmen attacked the village of Tora on Monday, killing three people, police said."

@@ -11,8 +11,10 @@ from pydantic import ValidationError
 from evals import wikievents
 from schemas.events import Deaths, Event, Evidence, Location
 from schemas.vocab import Certainty, Prominence, SubEventType
-from service.backends import LLGuidanceTransport
 from service.config import Settings
+from service.core.records import merge_duplicates
+from service.core.sentences import split_sentences
+from service.infra.backends import LLGuidanceTransport
 from service.pipeline import adjacent, cues
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
@@ -20,8 +22,6 @@ from service.pipeline.detect import VIOLENCE
 from service.pipeline.fill import Filled, fill_model, phrases
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
-from service.records import merge_duplicates
-from service.sentences import split_sentences
 
 PAGE = (
     "Rebels Shell Border Town\n\n"

@@ -8,7 +8,7 @@ import pytest
 from instructor.core.exceptions import InstructorRetryException
 from pydantic import BaseModel, ValidationError
 
-from service.retry import is_transient, retry_after, transport_retrying
+from service.infra.retry import is_transient, retry_after, transport_retrying
 
 REQUEST = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
 

@@ -17,7 +17,7 @@ from schemas import (
     MatchKind,
     SubEventType,
 )
-from service.records import build_event, deaths, merge_duplicates
+from service.core.records import build_event, deaths, merge_duplicates
 from tests.conftest import seed
 
 TEXT = seed("004_e703eae0c918574b.txt")

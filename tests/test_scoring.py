@@ -24,16 +24,10 @@ import pytest
 
 from evals import compare_reports, score_article, score_run, write_reports
 from evals.align import align
-from evals.fields import (
-    AliasTable,
-    casualty_credit,
-    date_credit,
-    load_aliases,
-    name_credit,
-    text_credit,
-)
+from evals.fields import casualty_credit, date_credit, name_credit, text_credit
 from schemas.events import ArticleEvents, Deaths, Event, EventDate, Evidence, Location
 from schemas.vocab import DatePrecision, MatchKind, SubEventType
+from service.core.aliases import AliasTable, load_aliases
 
 TEXT = (
     "US forces struck a Kataib Hezbollah depot in Musayib on Tuesday, killing two fighters. "

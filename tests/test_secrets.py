@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from service import Extractor, Settings
-from service.redact import REDACTED, SecretFilter, redact, register, reveal, scrub
+from service.infra.redact import REDACTED, SecretFilter, redact, register, reveal, scrub
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI
 

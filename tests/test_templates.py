@@ -8,9 +8,9 @@ import re
 import pytest
 
 from schemas.draft import ArticleDraft, EventDraft
+from service.core.templates import available_templates, load_template
 from service.errors import TemplateError
 from service.pipeline.clean import visible_sentences
-from service.templates import available_templates, load_template
 
 V1 = "extract_events@v1"
 

@@ -8,8 +8,8 @@ import itertools
 
 import pytest
 
+from service.core.text import chunk_text, html_to_text, read_article, read_limited
 from service.errors import InputError
-from service.text import chunk_text, html_to_text, read_article, read_limited
 
 
 def test_plain_text_is_returned_unchanged() -> None:

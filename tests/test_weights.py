@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from service import weights
 from service.errors import ModelUnavailableError
-from service.weights import BuiltinModel, ensure_builtin
+from service.infra import weights
+from service.infra.weights import BuiltinModel, ensure_builtin
 from tests.conftest import ROOT
 
 

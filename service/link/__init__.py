@@ -1,13 +1,16 @@
 """Cross-article linking: per-article `ArticleEvents` in, one `LinkedEvent` per real event out.
 
-    from service.link import link_records, read_records
-    result = link_records(read_records(Path("records.jsonl")))
-    for event in result.events:
+    from service.link import link_records, parse_records
+    records, _ = parse_records(Path("records.jsonl").read_text(), "records.jsonl")
+    for event in link_records(records).events:
         print(event.sub_event_type, event.articles, event.deaths)
 
-Blocking (`candidates`) keeps comparisons near-linear; `score` weighs each pair and
-flags hard conflicts; `cluster` joins linked pairs without ever joining a conflict;
-`canonical` writes one record per cluster. The rules are in docs/linking.md.
+The stages, in order: `mentions` puts every event in plain arrays; blocking
+(`candidates`) keeps comparisons near-linear; `score` weighs each pair and flags hard
+conflicts, with places compared through the town gazetteer (`geo`); `cluster` joins
+linked pairs without ever joining a conflict; `canonical` writes one record per
+cluster. Out: JSONL or ACLED CSV (`export`) and a standalone HTML map (`report`).
+The rules are in docs/linking.md.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from typing import TypeVar
 from schemas.events import Deaths, Event, EventDate, Location
 from schemas.linked import Coordinates, InferredDate, LinkDecision, LinkedEvent, SourceReport
 from schemas.vocab import Certainty, DatePrecision, Prominence
-from service import geo
-from service.aliases import canonical, display
+from service.core.aliases import canonical, display
+from service.link import geo
 from service.link.mentions import Mentions, is_unidentified, place_name
 
 T = TypeVar("T")

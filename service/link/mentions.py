@@ -2,8 +2,8 @@
 
 A "mention" is one article's report of an event (record id, event index). What the
 blocking and the score need is computed once per mention here: canonical names (the
-alias table of the evals, `evals.fields.AliasTable`), the period the date allows, the
-weekday a date names, the casualty range, and a TF-IDF vector of the evidence.
+alias table the evals also score by, `service.core.aliases`), the period the date allows,
+the weekday a date names, the casualty range, and a TF-IDF vector of the evidence.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from scipy import sparse
 
 from schemas.events import ArticleEvents, Event, Location
 from schemas.vocab import DatePrecision, EventType, Prominence, SubEventType
-from service import geo
-from service.aliases import canonical, spellings
-from service.names import normalise
+from service.core.aliases import canonical, spellings
+from service.core.names import normalise
+from service.link import geo
 
 #: Event types that can describe one incident: a killing with no stated method is coded
 #: "Attack" (Violence against civilians) by one article and "Air/drone strike" by another.

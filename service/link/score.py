@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from service import geo
+from service.link import geo
 from service.link.mentions import NULL, Mentions
 
 THRESHOLD = 3.0

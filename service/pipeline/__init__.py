@@ -13,7 +13,7 @@ Stages, in order (one module each):
                run), place and source (among the candidates), and certainty.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
                deaths, main or background (the lede tells the story's own attack).
-5. merge     - code (`service.records.merge_duplicates`): runs about one attack become
+5. merge     - code (`service.core.records.merge_duplicates`): runs about one attack become
                one event (shared evidence or agreeing fields; shared nulls are not evidence).
 
 Every call sends the same system message first, so llama.cpp keeps its KV cache across
@@ -27,13 +27,13 @@ from __future__ import annotations
 import datetime as dt
 
 from schemas.events import Event
+from service.core.records import merge_duplicates
+from service.core.templates import PromptTemplate
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
 from service.pipeline.detect import VIOLENCE, detect
 from service.pipeline.fill import fill
 from service.pipeline.types import Ask, Numbered
-from service.records import merge_duplicates
-from service.templates import PromptTemplate
 
 MAX_RUNS = 60  # runs read per article (up to about 7 s each on 2 cores)
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
+from service.core.sentences import split_sentences
 from service.pipeline.types import Numbered
-from service.sentences import split_sentences
 
 _CREDIT = re.compile(r"\((?:[^()]*\b(?:photo|image|getty|via)\b[^()]*|[A-Z][\w/ .]{1,30})\)$")
 _CAPTION_START = re.compile(r"^(?:photo|image|picture|file photo|caption)\b\s*[:|-]", re.I)

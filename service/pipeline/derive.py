@@ -22,12 +22,12 @@ import datetime as dt
 
 from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
-from service.dates import resolve_date
+from service.core.dates import resolve_date
+from service.core.records import deaths
 from service.pipeline.cues import HURT, Phrase, is_generic_site, names_people
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
-from service.records import deaths
 
 LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}

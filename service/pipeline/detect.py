@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from service.core.templates import PromptTemplate
 from service.pipeline.types import Ask, Numbered, Scored
-from service.templates import PromptTemplate
 
 VIOLENCE = re.compile(
     r"\b(?:attack|strike|struck|bomb|blast|explo|detonat|shell|rocket|missile|mortar|drone|"

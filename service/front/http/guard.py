@@ -12,7 +12,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.http_errors import error_response
+from service.front.http.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class BodyGuard:
     extraction requests run or wait at once; more get 503 with Retry-After, so a
     queue never grows without bound behind a slow model. Both need the raw ASGI
     messages, which FastAPI's dependencies never see; the bearer token is a
-    dependency (`http_routes.require_token`).
+    dependency (`routes.require_token`).
     """
 
     def __init__(

@@ -32,11 +32,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from service.batch import BatchProgress, BatchSummary, run_batch
-from service.cli_options import build_settings, settings_options
 from service.errors import ExtractionError
-from service.redact import protect
-from service.results import BatchItemResult
+from service.front.batch.run import BatchProgress, BatchSummary, run_batch
+from service.front.cli.options import build_settings, settings_options
+from service.front.results import BatchItemResult
+from service.infra.redact import protect
 
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
@@ -125,7 +125,8 @@ def _batch_logging(quiet: bool, console: Console) -> Iterator[None]:
     handler.setFormatter(logging.Formatter("%(message)s"))
     protect(handler)
     saved = root.handlers[:]
-    batch_log, instructor_log = logging.getLogger("service.batch"), logging.getLogger("instructor")
+    batch_log = logging.getLogger("service.front.batch")  # the parent of its modules' loggers
+    instructor_log = logging.getLogger("instructor")
     levels = batch_log.level, instructor_log.level
     root.handlers[:] = [handler]
     batch_log.setLevel(logging.INFO if quiet else logging.WARNING)

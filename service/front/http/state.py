@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from schemas.events import ArticleEvents
+from service.core.templates import PromptTemplate
 from service.errors import ExtractionError
 from service.extractor import Extractor
-from service.templates import PromptTemplate
 
 log = logging.getLogger(__name__)
 

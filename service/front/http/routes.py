@@ -21,8 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from schemas.events import ArticleEvents
 from service.errors import ExtractionError, ModelUnavailableError
-from service.http_errors import documented, without_paths
-from service.http_models import (
+from service.front.http.errors import documented, without_paths
+from service.front.http.models import (
     BatchRequest,
     BatchResponse,
     ExtractRequest,
@@ -30,10 +30,10 @@ from service.http_models import (
     LinkRequest,
     LinkResponse,
 )
-from service.http_state import Coalescer, Extractors
+from service.front.http.state import Coalescer, Extractors
+from service.front.results import BatchItemResult, ErrorInfo
+from service.infra.redact import redact
 from service.link import link_records
-from service.redact import redact
-from service.results import BatchItemResult, ErrorInfo
 
 log = logging.getLogger(__name__)
 

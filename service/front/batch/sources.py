@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
+from service.core.text import MAX_INPUT_BYTES, read_limited
 from service.errors import InputError
-from service.text import MAX_INPUT_BYTES, read_limited
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".html", ".htm", ".md"})
 

@@ -32,7 +32,7 @@ import instructor
 import openai
 from sqlite_utils import Database
 
-from service.redact import redact
+from service.infra.redact import redact
 
 #: What a call and each attempt record of their outcome: the columns both tables share.
 _COSTS = {

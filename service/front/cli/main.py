@@ -10,17 +10,17 @@ from typing import Any
 
 import click
 
-from service.cli_options import build_settings, configure_logging, run_group, settings_options
+from service.core.text import read_limited
 from service.errors import ExtractionError, InputError, ModelUnavailableError
 from service.extractor import Extractor
-from service.logs import CallLog
-from service.text import read_limited
+from service.front.cli.options import build_settings, configure_logging, run_group, settings_options
+from service.infra.logs import CallLog
 
 #: command -> (its module, the extra that installs what it imports, or None)
 _LAZY_COMMANDS: dict[str, tuple[str, str | None]] = {
-    "batch": ("service.cli_batch", None),
-    "link": ("service.cli_link", "link"),
-    "serve": ("service.cli_serve", "serve"),
+    "batch": ("service.front.cli.batch", None),
+    "link": ("service.front.cli.link", "link"),
+    "serve": ("service.front.cli.serve", "serve"),
 }
 
 

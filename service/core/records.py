@@ -12,9 +12,9 @@ import re
 from schemas.draft import EventDraft
 from schemas.events import Deaths, Event, Location
 from schemas.vocab import MatchKind, Prominence
-from service.dates import resolve_date
-from service.grounding import locate
-from service.names import normalise
+from service.core.dates import resolve_date
+from service.core.grounding import locate
+from service.core.names import normalise
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
 _IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart

@@ -1,4 +1,4 @@
-"""`python -m service serve`: the HTTP API (see `service.http`) under uvicorn.
+"""`python -m service serve`: the HTTP API (see `service.front.http.app`) under uvicorn.
 
 Binds 127.0.0.1 unless told otherwise. The bearer token is read from an
 environment variable, never from the command line, where `ps` would show it.
@@ -13,10 +13,10 @@ from typing import Any
 import click
 import uvicorn
 
-from service.cli_options import build_settings, settings_options
-from service.http import create_app
-from service.http_models import DEFAULT_MAX_BODY_BYTES
-from service.http_server import server_config
+from service.front.cli.options import build_settings, settings_options
+from service.front.http.app import create_app
+from service.front.http.models import DEFAULT_MAX_BODY_BYTES
+from service.front.http.server import server_config
 
 TOKEN_ENV = "NEWSEVENTS_TOKEN"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from service.export import WRITERS, atomic_text
 from service.link import link_records, parse_records
-from service.link_report import render_html
+from service.link.export import WRITERS, atomic_text
+from service.link.report import render_html
 
 
 @click.command("link")

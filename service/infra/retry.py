@@ -22,7 +22,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from service.transport import Budget, MalformedAnswer
+from service.infra.transport import Budget, MalformedAnswer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import click
 
 from service.config import Backend, Settings
 from service.errors import ExtractionError
-from service.redact import protect, redact
+from service.infra.redact import protect, redact
 
 _SETTING_OPTIONS = ("model", "base_url", "backend", "gguf", "prompt", "cache_dir")
 

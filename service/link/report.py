@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from jinja2 import Environment
 
 from schemas.linked import LinkedEvent
-from service.export import figure
+from service.link.export import figure
 
 WIDTH, HEIGHT, PAD = 720, 420, 40
 

@@ -1,8 +1,8 @@
 """The HTTP API: `create_app(settings)` serves one shared Extractor over FastAPI.
 
-The routes and their dependencies are in `http_routes`, the shared state in
-`http_state`, the body and load limits in `http_guard`. Every failure leaves as
-`{"error": {"code", "message"}}` with one line of text (`http_errors`): never a stack
+The routes and their dependencies are in `routes`, the shared state in
+`state`, the body and load limits in `guard`. Every failure leaves as
+`{"error": {"code", "message"}}` with one line of text (`errors`): never a stack
 trace, never the token or an API key.
 """
 
@@ -20,15 +20,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import Settings
+from service.core.templates import PromptTemplate, available_templates, load_template
 from service.errors import ExtractionError
 from service.extractor import Extractor
-from service.http_errors import error_response, status_for, validation_message
-from service.http_guard import BodyGuard
-from service.http_models import DEFAULT_MAX_BODY_BYTES
-from service.http_routes import guarded, open_routes, require_token
-from service.http_state import Coalescer, Extractors
-from service.redact import redact, register
-from service.templates import PromptTemplate, available_templates, load_template
+from service.front.http.errors import error_response, status_for, validation_message
+from service.front.http.guard import BodyGuard
+from service.front.http.models import DEFAULT_MAX_BODY_BYTES
+from service.front.http.routes import guarded, open_routes, require_token
+from service.front.http.state import Coalescer, Extractors
+from service.infra.redact import redact, register
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def create_app(
         title="newsevents",
         summary="Typed, evidence-grounded event records from news articles.",
         lifespan=lifespan,
-        openapi_url=None,  # served by `http_routes`, behind the token like every route
+        openapi_url=None,  # served by `routes`, behind the token like every route
         docs_url=None,
         redoc_url=None,
     )

@@ -20,8 +20,8 @@ from service.errors import (
     ModelUnavailableError,
     TemplateError,
 )
-from service.http_models import ErrorResponse
-from service.results import ErrorInfo
+from service.front.http.models import ErrorResponse
+from service.front.results import ErrorInfo
 
 _PATH = re.compile(r"(?<![\w:/.~])~?(?:/[^/\s'\"`:,;]+)*/([^/\s'\"`:,;]+)")
 

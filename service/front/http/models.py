@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.events import ArticleEvents
 from schemas.linked import LinkedEvent
-from service.results import BatchItemResult, ErrorInfo
+from service.front.results import BatchItemResult, ErrorInfo
 
 #: Items per batch request: a batch runs inside one HTTP request, so it must end in
 #: minutes on a small model; larger jobs belong to `python -m service batch`.

@@ -1,10 +1,8 @@
 """Batch extraction: many articles, N in flight, one JSONL line each, resumable.
 
-The output file is the only state. Every finished article is one whole line,
-written by one writer, flushed and fsynced before the next; so after a crash
-(even `kill -9`) the file holds complete lines plus at most one torn last line,
-which the next run cuts off before it appends. A re-run skips what is already
-there, so nothing is lost and nothing is written twice.
+`run_batch` reads the input entries (`sources`), extracts up to N at a time with one
+shared `Extractor`, and appends each outcome to the output file (`output.ResultLog`),
+which is the only state: a re-run skips the entries already there.
 
 Output lines:
 
@@ -16,37 +14,31 @@ use of an id) also carry "input_line", and are keyed by it for resuming. Each li
 a `BatchItemResult`, as an item of the HTTP batch response is.
 
 Drawing progress is the front end's job: `run_batch` reports to a `BatchProgress`
-(the CLI's draws a rich bar) and logs each outcome on the `service.batch` logger.
+(the CLI's draws a rich bar) and logs each outcome on the `service.front.batch` loggers.
 """
 
 from __future__ import annotations
 
-import fcntl
 import heapq
-import json
 import logging
-import os
-import stat
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from service.config import Backend, Settings
-from service.errors import BatchError, ExtractionError, ModelUnavailableError
+from service.errors import ExtractionError, ModelUnavailableError
 from service.extractor import Extractor
-from service.redact import redact
-from service.results import BatchItemResult, ErrorInfo
-from service.sources import Item, ItemError, open_source
+from service.front.batch.output import Key, ResultLog
+from service.front.batch.sources import Item, ItemError, open_source
+from service.front.results import BatchItemResult, ErrorInfo
+from service.infra.redact import redact
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str | int]
 SLOWEST = 5  # articles named in the summary as the slowest
 
 
@@ -310,127 +302,3 @@ def _log_outcome(result: BatchItemResult) -> None:
             usage.seconds,
             cached,
         )
-
-
-def entry_key(entry: dict[str, Any]) -> Key:
-    """What identifies an output line's input entry across runs."""
-    if "input_line" in entry:
-        return ("line", entry["input_line"])
-    return ("id", entry["id"])
-
-
-class ResultLog:
-    """The output JSONL: locked, repaired on open, appended one fsynced line at a time."""
-
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path = path
-        self._fd = fd
-        self._lock = threading.Lock()
-        self.done: set[Key] = set()
-        self.earlier_ok = 0
-        self.earlier_failed = 0
-
-    @classmethod
-    @contextmanager
-    def open(cls, path: Path, *, retry_failed: bool = False) -> Iterator[ResultLog]:
-        """The output, locked; refused with a `BatchError` unless it is a regular file."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = _open_locked(path)
-        except OSError as exc:
-            raise BatchError(f"cannot write the output {path}: {exc.strerror or exc}") from None
-        try:
-            if retry_failed:
-                _drop_failures(path)  # renames a new file into place: lock that one instead
-                fd, old = _open_locked(path), fd
-                os.close(old)
-            result_log = cls(path, fd)
-            result_log._load()
-        except OSError as exc:
-            os.close(fd)
-            raise BatchError(f"cannot use the output {path}: {exc.strerror or exc}") from None
-        try:
-            yield result_log
-        finally:
-            os.close(fd)  # also releases the lock
-
-    def _load(self) -> None:
-        """Collect finished entries; cut a torn last line left by a killed run."""
-        good_end = 0
-        with open(self._fd, "rb", closefd=False) as fh:
-            fh.seek(0)
-            for number, raw in enumerate(fh, 1):
-                if not raw.endswith(b"\n"):
-                    break  # torn: the run died mid-write
-                entry = _parse_result(raw, self.path, number)
-                if entry is not None:
-                    self.done.add(entry_key(entry))
-                    if entry["ok"]:
-                        self.earlier_ok += 1
-                    else:
-                        self.earlier_failed += 1
-                good_end += len(raw)
-        size = os.fstat(self._fd).st_size
-        if size > good_end:
-            log.warning("%s: dropping a torn last line (%d bytes)", self.path, size - good_end)
-            os.ftruncate(self._fd, good_end)
-            os.fsync(self._fd)
-
-    def write(self, result: BatchItemResult) -> None:
-        """Append one whole line and make it durable before returning; safe from any thread."""
-        data = (result.json_line() + "\n").encode()
-        with self._lock:
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self._fd, view) :]
-                os.fsync(self._fd)
-            except OSError as exc:  # disk full, file system gone: stop, resumable
-                raise BatchError(f"cannot write to {self.path}: {exc.strerror or exc}") from None
-
-
-def _parse_result(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
-    if not raw.strip():
-        return None
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        entry = None
-    if not isinstance(entry, dict) or "ok" not in entry or ("id" not in entry):
-        raise BatchError(
-            f"{path} line {number} is not a batch result; refusing to append to this file"
-        )
-    return entry
-
-
-def _open_locked(path: Path) -> int:
-    """Open for appending, with an exclusive lock: two batches on one file would duplicate.
-
-    Only a regular file: /dev/null would lose every line, /dev/zero never ends when the
-    resume reads it, and a FIFO or a closed pipe cannot be resumed from.
-    """
-    if path.exists() and not path.is_file():
-        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise BatchError(f"the output {path} is not a regular file: give the path of a file")
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise BatchError(f"{path} is being written by another batch") from None
-    return fd
-
-
-def _drop_failures(path: Path) -> None:
-    """Rewrite the output without its failed lines, atomically (temp file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with path.open("rb") as src, tmp.open("wb") as dst:
-        for number, raw in enumerate(src, 1):
-            entry = _parse_result(raw, path, number) if raw.endswith(b"\n") else None
-            if entry is not None and entry["ok"]:
-                dst.write(raw)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)

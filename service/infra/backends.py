@@ -22,9 +22,9 @@ import openai
 
 from service.config import Backend, Settings
 from service.errors import ModelUnavailableError
-from service.redact import reveal
-from service.transport import MeteredTransport
-from service.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
+from service.infra.redact import reveal
+from service.infra.transport import MeteredTransport
+from service.infra.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from service.redact import SecretFilter
+from service.infra.redact import SecretFilter
 
 #: Seconds a shutdown waits for requests in progress before it cancels them.
 SHUTDOWN_GRACE = 3.0
