@@ -11,7 +11,7 @@ import math
 import pytest
 from openai.types.chat import ChatCompletion
 
-from service.extractor import p_chosen, p_true
+from service.core.logprobs import p_chosen, p_true
 
 
 def _completion(tokens: list[tuple[str, dict[str, float]]]) -> ChatCompletion:
