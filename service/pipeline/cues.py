@@ -140,6 +140,7 @@ _SITE = re.compile(
 )
 _CAPITAL = re.compile(r"(?:^|-)[A-Z]")
 _ARTICLES = ("the", "a", "an", "this", "that")
+_NAME_GOES_ON = re.compile(r"[ -][A-Z]")
 _CALENDAR = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})$", re.I)
 _WORD = re.compile(r"\S+")
 
@@ -251,9 +252,21 @@ def places(sentences: list[Numbered]) -> list[Phrase]:
             for phrase in _runs(s, cue.end()):
                 if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):
                     break
-                if _ends_in_place(phrase.text):
+                if _ends_in_place(phrase.text) and not _cuts_a_name(s, phrase):
                     found.setdefault(phrase.text, phrase)
     return list(found.values())[:MAX_CHOICES]
+
+
+def _cuts_a_name(s: Numbered, phrase: Phrase) -> bool:
+    """Whether a capitalised name runs on past the phrase ("struck Kataib" of "struck
+    Kataib Hezbollah's headquarters"): a piece of a name is no place. Read only in
+    mixed-case text, where capitals mark names."""
+    after = s.text[phrase.end - s.start :]
+    return (
+        not s.text.isupper()
+        and phrase.text.split()[-1][0].isupper()
+        and bool(_NAME_GOES_ON.match(after))
+    )
 
 
 def _ends_in_place(phrase: str) -> bool:
