@@ -183,6 +183,7 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     figures = "At least 14 died in July in 10 raids near Tower 22."
     assert [p.text for p in cues.places(_event(figures))] == ["Tower", "Tower 22"]
     names = "Jets struck Kataib Hezbollah's headquarters in San Salvador on Monday."
+    assert cues.places(_event("The group posted on X about the strike.")) == []
     offered = [p.text for p in cues.places(_event(names))]
     assert offered == ["Kataib Hezbollah's headquarters", "San Salvador"]  # no "Kataib", "San"
     residence = "Haniyeh, who is normally based in Qatar, was killed in Tehran."

@@ -272,7 +272,7 @@ def _cuts_a_name(s: Numbered, phrase: Phrase) -> bool:
 def _ends_in_place(phrase: str) -> bool:
     """A name ("Qusayr", "al-Mashtal"), a kind of site ("base") or a numbered name
     ("Tower 22") ends the phrase; not a month, not a figure ("at least 14", "in 10 raids
-    near Tower 22": a count, not a place)."""
+    near Tower 22": a count, not a place), not a lone letter ("posted on X")."""
     *before, last = phrase.split()
     if phrase[0].isdigit():
         return False
@@ -280,6 +280,8 @@ def _ends_in_place(phrase: str) -> bool:
         return False  # "Iraq's" modifies the place that follows
     if last[0].isdigit():
         return bool(before) and before[-1][0].isupper()
+    if len(phrase) == 1:
+        return False  # "posted on X": a letter names no place
     return bool(_CAPITAL.search(last) and not _CALENDAR.match(last)) or bool(_SITE.search(last))
 
 
