@@ -7,6 +7,7 @@ per output token, each with its top alternatives), built with openai's own types
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from openai.types.chat import ChatCompletion
@@ -27,21 +28,19 @@ def _completion(tokens: list[tuple[str, dict[str, float]]]) -> ChatCompletion:
         }
         for chosen, alternatives in tokens
     ]
+    return _chat("".join(t for t, _ in tokens), {"content": content})
+
+
+def _chat(answer: str, logprobs: dict[str, Any] | None) -> ChatCompletion:
+    """A one-choice completion with `answer` as its text."""
+    choice = {
+        "index": 0,
+        "finish_reason": "stop",
+        "message": {"role": "assistant", "content": answer},
+        "logprobs": logprobs,
+    }
     return ChatCompletion.model_validate(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": "".join(t for t, _ in tokens)},
-                    "logprobs": {"content": content},
-                }
-            ],
-        }
+        {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
     )
 
 
@@ -87,19 +86,5 @@ def test_spaced_json_decides_at_the_token_after_the_space_then_weighs_the_words(
 
 
 def test_without_log_probabilities_there_is_no_score() -> None:
-    bare = ChatCompletion.model_validate(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": '{"attack": true}'},
-                }
-            ],
-        }
-    )
+    bare = _chat('{"attack": true}', None)
     assert p_true(bare) is None and p_chosen(bare, ["attack"]) is None
