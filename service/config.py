@@ -99,15 +99,16 @@ class Settings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int = 0
     max_tokens: int = Field(default=1536, gt=0, description="Cap on generated tokens per call.")
-    attack_threshold: float = Field(
-        default=0.75,
+    attack_threshold: float | None = Field(
+        default=None,
         ge=0,
         le=1,
         validation_alias=_env("ATTACK_THRESHOLD"),
         description="Staged prompts: the model's probability that a run of sentences "
         "reports an attack, at or above which it is read as one (from token "
         "log-probabilities; endpoints that send none fall back to the model's true/false). "
-        "0.75 was chosen with `evals sweep` on WikiEvents and MUC-4 (the 1.5B model).",
+        "Unset: the built-in model's own, chosen with `evals sweep` on WikiEvents and MUC-4 "
+        "(1.5B: 0.75); 0.5, the model's own true/false, for any other model.",
     )
     field_threshold: float = Field(
         default=0.0,
@@ -184,6 +185,15 @@ class Settings(BaseSettings):
         if ":11434" in url or "ollama" in url:
             return Backend.OLLAMA
         return Backend.OTHER
+
+    def resolved_attack_threshold(self) -> float:
+        """A probability is only comparable within one model: each built-in has its own."""
+        if self.attack_threshold is not None:
+            return self.attack_threshold
+        builtin = BUILTIN_MODELS.get(self.model)
+        if builtin is None or self.gguf is not None or self.base_url is not None:
+            return 0.5
+        return builtin.attack_threshold
 
     def uses_llguidance(self) -> bool:
         """LLGuidance grammars go only to llama.cpp, and unasked only to our own build."""

@@ -205,7 +205,7 @@ class Extractor:
             self.template,
             article,
             reference,
-            threshold=self.settings.attack_threshold,
+            threshold=self.settings.resolved_attack_threshold(),
             field_threshold=self.settings.field_threshold,
         )
         checked, notes = check_events(events, article, reference)

@@ -11,10 +11,7 @@ from service import Extractor, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-TEST_MODEL = "qwen2.5-coder-0.5b"
-# The default attack_threshold (0.75) is calibrated for the 1.5B model. The 0.5B model's
-# P(attack) on seed 004 lies between 0.36 and 0.50, so at 0.75 it finds nothing to test.
-TEST_THRESHOLD = 0.4
+TEST_MODEL = "qwen2.5-coder-0.5b"  # with its own calibrated attack threshold (0.4)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +31,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def extractor(model_cache: Path) -> Iterator[Extractor]:
     """A real extractor on the embedded server with the small built-in model."""
-    settings = Settings(model=TEST_MODEL, cache_dir=model_cache, attack_threshold=TEST_THRESHOLD)
+    settings = Settings(model=TEST_MODEL, cache_dir=model_cache)
     with Extractor(settings) as ex:
         yield ex
 

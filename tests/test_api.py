@@ -33,3 +33,17 @@ def test_another_prompt_shares_the_server_but_asks_with_its_own_settings(tmp_pat
     assert other.endpoints is base.endpoints and other.cache is base.cache
     assert other.settings.prompt == "extract_events@v2"
     assert (base.settings.uses_llguidance(), other.settings.uses_llguidance()) == (False, True)
+
+
+def test_each_built_in_model_has_its_own_attack_threshold(tmp_path: Path) -> None:
+    """P(attack) is comparable only within one model: the 0.5B model's probabilities sit
+    lower than the 1.5B's, so one threshold for both would leave the 0.5B finding nothing."""
+    thresholds = {
+        name: Settings(model=name, cache_dir=tmp_path).resolved_attack_threshold()
+        for name in ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
+    }
+    assert thresholds["qwen2.5-coder-1.5b"] > thresholds["qwen2.5-coder-0.5b"]
+    remote = Settings(base_url="http://127.0.0.1:9/v1", model="qwen2.5-coder-1.5b")
+    assert remote.resolved_attack_threshold() == 0.5  # not calibrated: its own true/false
+    chosen = Settings(model="qwen2.5-coder-0.5b", attack_threshold=0.9, cache_dir=tmp_path)
+    assert chosen.resolved_attack_threshold() == 0.9

@@ -15,7 +15,7 @@ import pytest
 
 from schemas import ArticleEvents, MatchKind
 from service import Extractor, InputError
-from tests.conftest import ROOT, SEEDS, TEST_MODEL, TEST_THRESHOLD, seed
+from tests.conftest import ROOT, SEEDS, TEST_MODEL, seed
 
 pytestmark = pytest.mark.model
 SEED = "004_e703eae0c918574b.txt"
@@ -125,7 +125,6 @@ def cli(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "NEWSEVENTS_CACHE_DIR": str(cache),
         "NEWSEVENTS_MODEL": TEST_MODEL,
-        "NEWSEVENTS_ATTACK_THRESHOLD": str(TEST_THRESHOLD),
     }
     return subprocess.run(
         [sys.executable, "-m", "service", *args],

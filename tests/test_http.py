@@ -38,7 +38,7 @@ from service.errors import ServiceError
 from service.front.http.app import create_app
 from service.front.http.models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
 from service.front.http.server import server_config
-from tests.conftest import ROOT, TEST_MODEL, TEST_THRESHOLD, seed
+from tests.conftest import ROOT, TEST_MODEL, seed
 
 SEED = "004_e703eae0c918574b.txt"
 TOKEN = "t0ken-for-tests-only"
@@ -102,11 +102,7 @@ def wait_healthy(url: str, seconds: float) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def model_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real 0.5B model, no token, its own cold answer cache."""
-    settings = Settings(
-        model=TEST_MODEL,
-        cache_dir=tmp_path_factory.mktemp("http-model"),
-        attack_threshold=TEST_THRESHOLD,
-    )
+    settings = Settings(model=TEST_MODEL, cache_dir=tmp_path_factory.mktemp("http-model"))
     with serving(create_app(settings)) as url:
         assert wait_healthy(url, 120)["status"] == "ok"
         yield url

@@ -30,6 +30,7 @@ class BuiltinModel:
     size: int
     sha256: str
     description: str
+    attack_threshold: float  # its P(attack) cut, chosen with `evals sweep` on the dev sets
 
     def part_file(self, n: int) -> Path:
         """Path of chunk n (1-based) inside its installed package."""
@@ -55,6 +56,7 @@ BUILTIN_MODELS: dict[str, BuiltinModel] = {
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default)",
+            attack_threshold=0.75,
         ),
         BuiltinModel(
             name="qwen2.5-coder-0.5b",
@@ -64,6 +66,7 @@ BUILTIN_MODELS: dict[str, BuiltinModel] = {
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (fast, for tests)",
+            attack_threshold=0.4,
         ),
     )
 }
