@@ -20,7 +20,7 @@ def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sha256: str) -> 
     parts.mkdir()
     (parts / "part01.bin").write_bytes(b"GGUF-head-")
     (parts / "part02.bin").write_bytes(b"tail")
-    model = BuiltinModel("tiny", "tiny-part", "1.0", 2, 14, sha256, "test")
+    model = BuiltinModel("tiny", "tiny-part", "1.0", 2, 14, sha256, "test", attack_threshold=0.5)
     monkeypatch.setitem(weights.BUILTIN_MODELS, "tiny", model)
     monkeypatch.setattr(BuiltinModel, "part_file", lambda self, n: parts / f"part{n:02d}.bin")
     return model
