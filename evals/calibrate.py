@@ -22,13 +22,9 @@ from typing import Any
 from evals.runner import SETS, read_predictions
 from schemas.events import Event
 
-#: Event field -> its span, for the fields the model chooses (`field_threshold`).
-_SCORED_FIELDS = {
-    "attacker": "attacker",
-    "target": "target",
-    "victims": "victims",
-    "reported_by": "reported_by",
-}
+#: The fields the model chooses (`field_threshold`), named as the event and its spans name
+#: them; the place, in `location`, is handled apart.
+_SCORED_FIELDS = ("attacker", "target", "victims", "reported_by")
 
 
 def sweep(
@@ -66,7 +62,7 @@ def _abstain(event: Event, threshold: float) -> Event:
         span = event.spans.get(name)
         return span is not None and span.confidence is not None and span.confidence < threshold
 
-    update: dict[str, Any] = {f: None for f, span in _SCORED_FIELDS.items() if unsure(span)}
+    update: dict[str, Any] = {f: None for f in _SCORED_FIELDS if unsure(f)}
     if unsure("place"):
         update["location"] = event.location.model_copy(update={"place": None})
     spans = {k: v for k, v in event.spans.items() if not unsure(k)}

@@ -44,7 +44,7 @@ def extract_events(
     article: str,
     reference: dt.date | None,
     threshold: float,
-    field_threshold: float = 0.0,
+    field_threshold: float,
 ) -> tuple[list[Event], list[str]]:
     """Events of one article, and warnings for the caller."""
     warnings: list[str] = []

@@ -140,9 +140,7 @@ def _text(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
-def fill(
-    ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: float = 0.0
-) -> Filled:
+def fill(ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: float) -> Filled:
     """Ask for one attack's judgement fields; code reads the rest (`cues`). A field the
     model gave less than `threshold` probability is left null: a confident wrong value is
     worse than none."""
