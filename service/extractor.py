@@ -253,7 +253,6 @@ class Extractor:
         key = cache_key(
             endpoint=ref.identity,
             mode=ref.mode.value,
-            template=[self.template.ref, self.template.sha256],
             schema=response_model.model_json_schema(),
             messages=messages,
             sampling=sampling,

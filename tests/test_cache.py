@@ -9,7 +9,6 @@ from service.infra.cache import ResponseCache, cache_key
 BASE = {
     "endpoint": "gguf:abc123",
     "mode": "json_schema_mode",
-    "template": ["extract_events@v1", "t-sha"],
     "schema": {"type": "object"},
     "messages": [{"role": "user", "content": "article"}],
     "sampling": {"temperature": 0.0, "seed": 0, "max_tokens": 100},
@@ -25,7 +24,6 @@ def test_each_part_of_the_request_changes_the_key() -> None:
     changes = {
         "endpoint": "gguf:other-model-sha",
         "mode": "tool_call",
-        "template": ["extract_events@v1", "edited-template-sha"],
         "schema": {"type": "array"},
         "messages": [{"role": "user", "content": "another article"}],
         "sampling": {"temperature": 0.7, "seed": 0, "max_tokens": 100},

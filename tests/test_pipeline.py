@@ -136,6 +136,8 @@ def test_counts_are_read_next_to_a_killing_or_wounding_word(
         ("Militants fired rockets at the embassy last week.", "rockets", "last week"),
         ("A car bomb exploded in Kabul on Feb. 7, 2024.", "car bomb", "on Feb. 7, 2024"),
         ("Troops may march on the town.", None, None),  # "may", "march": not dates
+        ("In 2020, a drone strike killed him on the road.", "drone", "In 2020"),
+        ("In 2020 a bomb, set on Monday, went off.", "bomb", "on Monday"),  # a day first
     ],
 )
 def test_weapon_and_date_phrases_are_read_by_code_with_offsets(

@@ -6,7 +6,6 @@ be part of the cache key and the system message is a stable prefix for KV reuse.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -51,10 +50,6 @@ class PromptTemplate:
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()
 
     @property
     def staged(self) -> bool:

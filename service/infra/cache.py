@@ -1,8 +1,9 @@
 """On-disk cache of model answers, keyed by everything that can change the answer.
 
 The key covers the endpoint's identity (a GGUF's sha256, or URL + model name),
-the template's content, the draft schema, the rendered messages and the sampling
-settings; never the API key. Only a validated answer is ever stored, in one
+the answer schema, the rendered messages (all a template changes reaches the model
+through them, so a template's new block leaves the old questions' answers valid) and
+the sampling settings; never the API key. Only a validated answer is ever stored, in one
 atomic write, so a crash cannot leave a half-written entry.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import diskcache
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the template's digest left the key (the messages carry it)
 
 
 def cache_key(**parts: Any) -> str:

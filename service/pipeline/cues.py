@@ -56,6 +56,7 @@ _DATE = re.compile(
     r"earlier (?:this|last) (?:week|month|year)|(?:this|last) (?:weekend))\b",
     re.I,
 )
+_IN_YEAR = re.compile(r"\bin (?:19|20)\d\d\b", re.I)
 _VAGUE = re.compile(r"^(?:may|march|mar)\b", re.I)  # "may" the verb, "march" the walk
 _NUMBER = (
     r"(?:at least |about |some |nearly |almost |around |more than |over |up to )?"
@@ -193,12 +194,14 @@ def names_people(text: str) -> bool:
 
 
 def when(sentences: list[Numbered]) -> Phrase | None:
-    """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week')."""
-    for s in sentences:
-        for found in _DATE.finditer(s.text):
-            if _VAGUE.match(found.group()) and not found.group()[0].isupper():
-                continue
-            return Phrase(found.group(), s.start + found.start(), s.start + found.end())
+    """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week'), else
+    the first year it is placed in ('in 2020')."""
+    for pattern in (_DATE, _IN_YEAR):
+        for s in sentences:
+            for found in pattern.finditer(s.text):
+                if _VAGUE.match(found.group()) and not found.group()[0].isupper():
+                    continue
+                return Phrase(found.group(), s.start + found.start(), s.start + found.end())
     return None
 
 
