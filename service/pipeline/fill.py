@@ -27,6 +27,7 @@ MAX_SPAN_WORDS = 6  # longest phrase an actor or victims value may take
 MAX_CANDIDATES = 4000  # bound on the schema's size for pathological "sentences"
 _TOKEN = re.compile(r"\S+")
 _EDGE = "\"'“”‘’()[]{},;:!?"
+_BREAKS = re.compile(r"[,;:()\[\]\"“”]")  # between two words: a phrase stops there
 
 
 def _words(text: str) -> frozenset[str]:
@@ -49,8 +50,9 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
 
     Words are white-space tokens with surrounding quotes and punctuation trimmed; a
     final period stays only on abbreviations ("U.S."), so "Baghdad." offers "Baghdad".
-    A phrase stops before a verb, a conjunction of clauses or a comma, and does not end
-    on "of", "and", "the": "four people and injured three" or "US troops and has" name
+    A phrase stops before a verb, a conjunction of clauses, a comma or a bracket or
+    quotation mark ("front (fmln" and "Hezbollah's “headquarters" are no one's name), and
+    does not end on "of", "and", "the": "four people and injured three" or "US troops and has" name
     nobody, and a 1.5B model picks such runs when they are offered.
     """
     out: dict[str, Phrase] = {}
@@ -63,7 +65,8 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
             if lowered[i] in _NO_START:
                 continue
             for j in range(i, min(i + max_words, len(words))):
-                if lowered[j] in _CLAUSE_WORDS or "," in s.text[words[j - 1][1] : words[j][0]]:
+                between = s.text[words[j - 1][1] : words[j][0]] if j > i else ""
+                if lowered[j] in _CLAUSE_WORDS or _BREAKS.search(between):
                     break  # a phrase names someone or something; it does not run on
                 if lowered[j] in _DANGLING:
                     continue
