@@ -94,11 +94,12 @@ def test_fields_may_only_be_phrases_of_the_events_own_sentences() -> None:
             model.model_validate({**answer, field: invented})
 
 
-def test_a_phrase_starts_after_a_comma_and_never_crosses_a_bracket_or_quote() -> None:
+def test_phrases_start_after_commas_and_stop_at_brackets_quotes_and_prepositions() -> None:
     sentence = "The commander, Fuad Shukr, was killed by the army (FMLN) near “the bridge” in Tyre."
     texts = {p.text for p in phrases(_event(sentence))}
     assert {"Fuad Shukr", "the army", "FMLN", "the bridge", "Tyre"} <= texts
     assert not any(mark in t for t in texts for mark in "(),“”")
+    assert not any(t.split()[0] in ("near", "in") or t.split()[-1] == "near" for t in texts)
 
 
 def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -> None:
