@@ -41,8 +41,10 @@ _CLAUSE_WORDS = _words(
     "ambushed shot exploded detonated not no who which that when while after before "
     "because if since but"
 )
-_PREPOSITIONS = "of in on at to for with by from as near against into over under during "
-_PREPOSITIONS += "through across toward towards about around between among amid via"
+_PREPOSITIONS = (
+    "of in on at to for with by from as near against into over under during "
+    "through across toward towards about around between among amid via"
+)
 _DANGLING = _words(f"{_PREPOSITIONS} and or the a an its their his her")
 _NO_START = _words(f"{_PREPOSITIONS} and or")
 
