@@ -56,8 +56,9 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
     final period stays only on abbreviations ("U.S."), so "Baghdad." offers "Baghdad".
     A phrase stops before a verb, a conjunction of clauses, a comma or a bracket or
     quotation mark ("front (fmln" and "Hezbollah's “headquarters" are no one's name), and
-    does not end on "of", "and", "the": "four people and injured three" or "US troops and has" name
-    nobody, and a 1.5B model picks such runs when they are offered.
+    neither starts nor ends on a preposition, "and" or "the": "four people and injured
+    three" or "US troops and has" name nobody, and a 1.5B model picks such runs when
+    they are offered.
     """
     out: dict[str, Phrase] = {}
     for s in sentences:
