@@ -6,8 +6,12 @@ Gold: the entities of the document's in-scope templates; two entities whose ment
     share a normalised string are one (the same filler of two incidents).
 Ours: every event of the document gives fillers: attacker -> PerpOrg when it matches a
     PerpOrg entity, else PerpInd (a right one if it matches a PerpInd entity, a wrong one
-    otherwise); target -> Target; victims -> Victim; weapon -> Weapon. Fillers are deduplicated
-    per document and role by normalised string; a string that normalises to '' is no filler.
+    otherwise); target -> Victim when it matches a Victim entity, else Target (MUC-4's
+    Victim is the human target, its Target the physical one; our target is whoever or
+    whatever was attacked, so an assassinated minister is our target and their Victim);
+    victims -> Victim; weapon -> Weapon. Fillers are deduplicated per document and role by
+    normalised string (a target and a victims value naming one person are one Victim
+    filler); a string that normalises to '' is no filler.
 Tally "role:<Role>": tp_pred = fillers matching any mention of a gold entity of the role,
     n_pred = fillers; tp_gold = gold entities matched by any filler (once, however many
     fillers name it), n_gold = gold entities. "roles" is their sum; metric role_f1 (a gate).
@@ -61,9 +65,11 @@ NAME = "muc4"
 ROOT = Path(__file__).resolve().parent / "sets" / NAME
 ROLES = ("PerpInd", "PerpOrg", "Target", "Victim", "Weapon")
 IN_SCOPE = frozenset({"attack", "bombing", "bombing / attack"})
-FIELD_ROLES: dict[str, tuple[str, ...]] = {  # the roles a field may fill, in order of preference
+# The roles a field may fill, in order of preference; one that matches none is a wrong
+# filler of the last.
+FIELD_ROLES: dict[str, tuple[str, ...]] = {
     "attacker": ("PerpOrg", "PerpInd"),
-    "target": ("Target",),
+    "target": ("Victim", "Target"),
     "victims": ("Victim",),
     "weapon": ("Weapon",),
 }
@@ -88,8 +94,9 @@ RULES = {
     "gold": "Per document and role, the entities of all in-scope templates; entities whose "
     "mention sets share a normalised string are one.",
     "mapping": "attacker -> PerpOrg if it matches a PerpOrg entity, else PerpInd (wrong if it "
-    "matches no PerpInd entity either); target -> Target; victims -> Victim; weapon -> Weapon. "
-    "Fillers of all events, deduplicated per document and role by normalised string.",
+    "matches no PerpInd entity either); target -> Victim if it matches a Victim entity (their "
+    "human target), else Target; victims -> Victim; weapon -> Weapon. Fillers of all events, "
+    "deduplicated per document and role by normalised string.",
     "roles": "pred: fillers matching any mention of a gold entity of the role / fillers. "
     "gold: entities matched by any filler (each once) / entities.",
     "scope": "In scope: attack, bombing, bombing / attack. A filler matching only an "
@@ -222,12 +229,15 @@ def _view(
 ) -> tuple[dict[str, Tally], list[tuple[str, str]], dict[str, list[bool]]]:
     """Per-role tallies, each filler's (role, verdict), and which gold entities were found."""
     rows = [(value, *_judge(field, value, gold, other, matchers)) for field, value in fillers]
+    # One filler per role and string: a target and a victims value naming one person
+    # are one Victim.
+    unique = {(normalise(v), r): (v, r, verdict) for v, r, verdict in reversed(rows)}
     match = matchers[-1]  # the most lenient decides what a filler finds
     tallies, found = {}, {}
     for role in ROLES:
-        mine = [v for v, r, verdict in rows if r == role and verdict != "excluded"]
+        mine = [v for v, r, verdict in unique.values() if r == role and verdict != "excluded"]
         found[role] = [any(match(v, t) for v in mine for t, _ in e) for e in gold[role]]
-        right = sum(r == role and verdict == "right" for _, r, verdict in rows)
+        right = sum(r == role and verdict == "right" for _, r, verdict in unique.values())
         tallies[role] = Tally(right, len(mine), sum(found[role]), len(gold[role]))
     return tallies, [(r, verdict) for _, r, verdict in rows], found
 

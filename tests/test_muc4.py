@@ -124,6 +124,26 @@ def test_attacker_role_is_decided_by_the_strictest_match() -> None:
     assert doc_tally(report, "d", "roles_head") == Tally(2, 2, 2, 2)
 
 
+def test_a_target_naming_a_victim_is_their_victim() -> None:
+    """MUC-4's Victim is the human target: our target "the minister" fills it, once even
+    when the victims field names him too; a target naming neither stays a wrong Target."""
+    text = "rebels shot the minister near the bridge."
+    gold = GoldDoc("d", text, (template("attack", Victim=[[("the minister", 12)]]),))
+    events = [
+        event(text, target="the minister", victims="The minister"),
+        event(text, target="the bridge"),
+    ]
+    report = muc4.score([gold], {"d": ArticleEvents(id="d", events=events)})
+    fillers = report["documents"]["d"]["fillers"]
+    assert [f["exact"] for f in fillers] == [
+        ["Victim", "right"],
+        ["Victim", "right"],
+        ["Target", "wrong"],
+    ]
+    assert doc_tally(report, "d", "role:Victim") == Tally(1, 1, 1, 1)
+    assert doc_tally(report, "d", "role:Target") == Tally(0, 1, 0, 0)
+
+
 def test_all_incidents_counts_the_kidnapping(report: dict[str, Any]) -> None:
     assert doc_tally(report, "attack", "all_incidents:role:Victim") == Tally(1, 1, 1, 1)
     assert doc_tally(report, "attack", "all_incidents:roles") == Tally(4, 6, 3, 5)
