@@ -102,6 +102,16 @@ def test_phrases_start_after_commas_and_stop_at_brackets_quotes_and_prepositions
     assert not any(t.split()[0] in ("near", "in") or t.split()[-1] == "near" for t in texts)
 
 
+def test_phrases_name_one_party_and_no_pronoun_or_possessive() -> None:
+    sentence = "Israel's strike hit Hezbollah's headquarters and the persons they hid."
+    texts = {p.text for p in phrases(_event(sentence))}
+    assert {"Israel", "Hezbollah", "Hezbollah's headquarters", "the persons"} <= texts
+    assert not any(t.endswith("'s") for t in texts)
+    assert not any(w in t.split() for t in texts for w in ("and", "they"))
+    upper = {p.text for p in phrases(_event("THE FMLN'S ATTACK KILLED TWO."))}
+    assert "THE FMLN" in upper and "THE FMLN'S" not in upper
+
+
 def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -> None:
     event = _event("The attack was condemned.")
     asked = fill_model(phrases(event), [], []).model_json_schema()["properties"]

@@ -38,15 +38,16 @@ _CLAUSE_WORDS = _words(
     "is was were are be been being has have had do does did said says say told according "
     "killed killing injured injuring wounded wounding carried launched struck hit claimed "
     "confirmed announced conducted fired attacked targeted shelled bombed raided stormed "
-    "ambushed shot exploded detonated not no who which that when while after before "
-    "because if since but"
+    "ambushed shot exploded detonated not no who whom which that when while after before "
+    "because if since but and or he she it they we you them him itself themselves"
 )
+_POSSESSIVE = ("'s", "’s")
 _PREPOSITIONS = (
     "of in on at to for with by from as near against into over under during "
     "through across toward towards about around between among amid via"
 )
-_DANGLING = _words(f"{_PREPOSITIONS} and or the a an its their his her")
-_NO_START = _words(f"{_PREPOSITIONS} and or")
+_DANGLING = _words(f"{_PREPOSITIONS} the a an its their his her")
+_NO_START = _words(_PREPOSITIONS)
 
 
 def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[Phrase]:
@@ -54,18 +55,19 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
 
     Words are white-space tokens with surrounding quotes and punctuation trimmed; a
     final period stays only on abbreviations ("U.S."), so "Baghdad." offers "Baghdad".
-    A phrase stops before a verb, a conjunction of clauses, a comma or a bracket or
+    A phrase stops before a verb, a conjunction, a pronoun, a comma or a bracket or
     quotation mark ("front (fmln" and "Hezbollah's “headquarters" are no one's name), and
-    neither starts nor ends on a preposition, "and" or "the": "four people and injured
-    three" or "US troops and has" name nobody, and a 1.5B model picks such runs when
-    they are offered.
+    neither starts nor ends on a preposition or "the": "four people and injured three",
+    "the persons they kidnap" or "US troops and has" name nobody, and a 1.5B model picks
+    such runs when they are offered. A phrase that ends on a possessive ends before it:
+    "Israel's strike" offers "Israel" ("Israel's strike" too), not "Israel's".
     """
     out: dict[str, Phrase] = {}
     for s in sentences:
         words = [
             w for w in (_trim(s.text, m.start(), m.end()) for m in _TOKEN.finditer(s.text)) if w
         ]
-        lowered = [s.text[a:b].lower() for a, b in words]
+        lowered = [s.text[a:b].lower().removesuffix("'s").removesuffix("’s") for a, b in words]
         for i in range(len(words)):
             if lowered[i] in _NO_START:
                 continue
@@ -76,8 +78,10 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
                 if lowered[j] in _DANGLING:
                     continue
                 start, end = words[i][0], words[j][1]
+                if s.text[start:end].lower().endswith(_POSSESSIVE):
+                    end -= 2
                 text = s.text[start:end]
-                if text not in out:
+                if text and text not in out:
                     out[text] = Phrase(text, s.start + start, s.start + end)
                 if len(out) >= MAX_CANDIDATES:
                     return list(out.values())
