@@ -213,6 +213,26 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "offered"),
+    [
+        ("He admitted the Birmingham pub bombings.", ["Birmingham"]),
+        ("The Oklahoma City bombing killed 168.", ["Oklahoma City"]),
+        ("The Hamas attack killed 12.", []),  # "Hamas" is only another name of Hamm
+        ("The IRA bombing and the Friday blast hurt many.", []),
+        ("He died before the April 15 attack.", []),  # a date, not "Tower 22"
+        ("Troops were hit in American-led raids.", []),
+        ("Police at the time had suspected the brothers.", []),  # a clause, no place
+    ],
+)
+def test_place_candidates_from_the_attack_s_name_and_not_from_clauses(
+    sentence: str, offered: list[str]
+) -> None:
+    found = cues.places(_event(sentence, start=7))
+    assert [p.text for p in found] == offered
+    assert all(sentence[p.start - 7 : p.end - 7] == p.text for p in found)
+
+
+@pytest.mark.parametrize(
     ("place", "context", "article", "country"),
     [
         ("Baghdad", "", "", "Iraq"),
@@ -223,6 +243,10 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
         (None, "US and Iraqi officials met.", "", None),  # nothing locates the event
         (None, "Haniyeh, who was normally based in Qatar, was killed.", "", None),  # residence
         ("a base", "", "", None),
+        ("New Jersey", "", "", "United States"),  # a state, not the island of Jersey
+        ("East Africa", "", "", None),  # a continent, not Tunisia's Mahdia ("Africa")
+        ("Deerpark Road", "", "Blasts shook Belfast.", None),  # Belfast: not Deer Park, US
+        ("Deerpark Road", "", "", "United States"),  # the article names no place at all
     ],
 )
 def test_country_comes_from_the_gazetteer_not_the_model(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from schemas.vocab import SubEventType
-from service.pipeline.places import RESIDENCE
+from service.pipeline.places import RESIDENCE, gazetteer
 from service.pipeline.types import Numbered
 
 MAX_CHOICES = 40  # candidate places or sources offered to the model, per attack
@@ -131,8 +131,15 @@ _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|state
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
 _CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s+(?:but|which|who|after|when|as)\s")
 _NOT_IN_PLACE = re.compile(
-    r"\b(?:in|on|at|for|since|that|with|by|to|from|after|during|said|says|carried|killed)\b"
+    r"\b(?:in|on|at|for|since|that|with|by|to|from|after|during|said|says|carried|killed|"
+    r"is|are|was|were|been|has|have|had|who|which)\b|-(?:led|backed|based)\b"
 )
+# "the Birmingham pub bombings", "the Boston Marathon bombing": a town named before the
+# attack (up to two words between) is where it happened.
+_ATTACK_NOUN = re.compile(
+    r"\b(?:bombings?|attacks?|blasts?|explosions?|shootings?|massacres?|airstrikes?|strikes?)\b"
+)
+_NAME_BEFORE = re.compile(r"([A-Z][\w.-]*(?: [A-Z][\w.-]*){0,2}) (?:[a-z-]+ ){0,2}$")
 _SITE = re.compile(
     r"(?:air ?base|base|camp|village|town|city|district|province|region|neighbou?rhood|area|"
     r"compound|outpost|headquarters|airport|border|checkpoint|station|hospital|school|"
@@ -257,7 +264,27 @@ def places(sentences: list[Numbered]) -> list[Phrase]:
                     break
                 if _ends_in_place(phrase.text) and not _cuts_a_name(s, phrase):
                     found.setdefault(phrase.text, phrase)
+        for cue in _ATTACK_NOUN.finditer(s.text):
+            if named := _town_before(s, cue.start()):
+                found.setdefault(named.text, named)
     return list(found.values())[:MAX_CHOICES]
+
+
+def _town_before(s: Numbered, end: int) -> Phrase | None:
+    """The city or country named just before an attack noun ("Birmingham" of "the
+    Birmingham pub bombings"), as its longest known name; read only in mixed-case text."""
+    run = _NAME_BEFORE.search(s.text[:end])
+    if s.text.isupper() or not run:
+        return None
+    words = run.group(1).split(" ")
+    skip = len(words[0]) + 1 if words[0].lower() in _ARTICLES else 0  # "The Chelsea explosion"
+    words = words[1:] if skip else words
+    for n in range(len(words), 0, -1):
+        name = " ".join(words[:n])
+        if not _CALENDAR.match(name) and gazetteer().names_a_town(name):
+            start = s.start + run.start(1) + skip
+            return Phrase(name, start, start + len(name))
+    return None
 
 
 def _cuts_a_name(s: Numbered, phrase: Phrase) -> bool:
@@ -281,8 +308,8 @@ def _ends_in_place(phrase: str) -> bool:
         return False
     if last.endswith(("'s", "’s")):
         return False  # "Iraq's" modifies the place that follows
-    if last[0].isdigit():
-        return bool(before) and before[-1][0].isupper()
+    if last[0].isdigit():  # "Tower 22", not "April 15"
+        return bool(before) and before[-1][0].isupper() and not _CALENDAR.match(before[-1])
     if len(phrase) == 1:
         return False  # "posted on X": a letter names no place
     return bool(_CAPITAL.search(last) and not _CALENDAR.match(last)) or bool(_SITE.search(last))
