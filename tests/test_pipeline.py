@@ -216,6 +216,7 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     ("sentence", "offered"),
     [
         ("He admitted the Birmingham pub bombings.", ["Birmingham"]),
+        ("A bomb went off at a crowded hotel in Kabul.", ["a crowded hotel", "Kabul"]),
         ("The Oklahoma City bombing killed 168.", ["Oklahoma City"]),
         ("The Hamas attack killed 12.", []),  # "Hamas" is only another name of Hamm
         ("The IRA bombing and the Friday blast hurt many.", []),

@@ -143,7 +143,9 @@ _NAME_BEFORE = re.compile(r"([A-Z][\w.-]*(?: [A-Z][\w.-]*){0,2}) (?:[a-z-]+ ){0,
 _SITE = re.compile(
     r"(?:air ?base|base|camp|village|town|city|district|province|region|neighbou?rhood|area|"
     r"compound|outpost|headquarters|airport|border|checkpoint|station|hospital|school|"
-    r"mosque|market|port|street|road|bridge)s?$",
+    r"mosque|market|port|street|road|bridge|square|shrine|temple|church|cathedral|"
+    r"synagogue|embassy|consulate|hotel|restaurant|cafe|pub|nightclub|stadium|arena|mall|"
+    r"building|barracks|prison|university|office|bakery|shop|park)s?$",
     re.I,
 )
 _CAPITAL = re.compile(r"(?:^|-)[A-Z]")
