@@ -215,6 +215,20 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
 @pytest.mark.parametrize(
     ("sentence", "offered"),
     [
+        ("The group recently announced a truce.", ["group", "the group"]),
+        ("Israel has also said so.", ["Israel"]),
+        ("Central Command — which runs the region — said so.", ["Command", "Central Command"]),
+    ],
+)
+def test_source_candidates_leave_out_adverbs_auxiliaries_and_asides(
+    sentence: str, offered: list[str]
+) -> None:
+    assert [p.text for p in cues.sources(_event(sentence))] == offered
+
+
+@pytest.mark.parametrize(
+    ("sentence", "offered"),
+    [
         ("He admitted the Birmingham pub bombings.", ["Birmingham"]),
         ("A bomb went off at a crowded hotel in Kabul.", ["a crowded hotel", "Kabul"]),
         ("The Oklahoma City bombing killed 168.", ["Oklahoma City"]),

@@ -129,7 +129,15 @@ _LOCATIVE = re.compile(
 )
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
-_CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s+(?:but|which|who|after|when|as)\s")
+_CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s[—–]\s|\s+(?:but|which|who|after|when|as)\s")
+# "the group recently said", "Israel has also said": adverbs and auxiliaries before the
+# verb are not who said it; "X — an aside — said": X said it.
+_BEFORE_SAID = re.compile(
+    r"\s+(?:\w+ly|also|again|earlier|later|then|still|already|has|have|had|was|were|is|"
+    r"are|would|will)\s*$",
+    re.I,
+)
+_ASIDE = re.compile(r"\s[—–]\s[^—–]*[—–]\s*$")
 _NOT_IN_PLACE = re.compile(
     r"\b(?:in|on|at|for|since|that|with|by|to|from|after|during|said|says|carried|killed|"
     r"is|are|was|were|been|has|have|had|who|which)\b|-(?:led|backed|based)\b"
@@ -332,7 +340,10 @@ def sources(sentences: list[Numbered]) -> list[Phrase]:
             for phrase in _runs(s, cue.end()):
                 found.setdefault(phrase.text, phrase)
         for verb in _SAID.finditer(s.text):
-            for phrase in _runs_before(s, verb.start()):
+            end = verb.start()
+            while trailing := _BEFORE_SAID.search(s.text[:end]) or _ASIDE.search(s.text[:end]):
+                end = trailing.start()
+            for phrase in _runs_before(s, end):
                 found.setdefault(phrase.text, phrase)
     return list(found.values())[:MAX_CHOICES]
 
