@@ -215,7 +215,7 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
 @pytest.mark.parametrize(
     ("sentence", "offered"),
     [
-        ("The group recently announced a truce.", ["group", "the group"]),
+        ("The group recently announced a truce.", ["group", "The group"]),
         ("Israel has also said so.", ["Israel"]),
         ("Central Command — which runs the region — said so.", ["Command", "Central Command"]),
     ],
