@@ -236,6 +236,8 @@ def test_source_candidates_leave_out_adverbs_auxiliaries_and_asides(
         ("The IRA bombing and the Friday blast hurt many.", []),
         ("He died before the April 15 attack.", []),  # a date, not "Tower 22"
         ("Troops were hit in American-led raids.", []),
+        ("Rebels fought in the Russian republic.", []),  # a people's adjective, no place
+        ("Rebels fought in Bolivian towns.", ["Bolivian towns"]),
         ("Police at the time had suspected the brothers.", []),  # a clause, no place
     ],
 )

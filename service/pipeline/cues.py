@@ -157,6 +157,7 @@ _SITE = re.compile(
     re.I,
 )
 _CAPITAL = re.compile(r"(?:^|-)[A-Z]")
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ean|ese|ish)")  # Syrian, Korean, Chinese, British
 _ARTICLES = ("the", "a", "an", "this", "that")
 _NAME_GOES_ON = re.compile(r"[ -][A-Z]")
 _CALENDAR = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})$", re.I)
@@ -312,7 +313,8 @@ def _cuts_a_name(s: Numbered, phrase: Phrase) -> bool:
 def _ends_in_place(phrase: str) -> bool:
     """A name ("Qusayr", "al-Mashtal"), a kind of site ("base") or a numbered name
     ("Tower 22") ends the phrase; not a month, not a figure ("at least 14", "in 10 raids
-    near Tower 22": a count, not a place), not a lone letter ("posted on X")."""
+    near Tower 22": a count, not a place), not a lone letter ("posted on X"), not a
+    people's adjective ("Syrian")."""
     *before, last = phrase.split()
     if phrase[0].isdigit():
         return False
@@ -322,6 +324,8 @@ def _ends_in_place(phrase: str) -> bool:
         return bool(before) and before[-1][0].isupper() and not _CALENDAR.match(before[-1])
     if len(phrase) == 1:
         return False  # "posted on X": a letter names no place
+    if _DEMONYM.fullmatch(last) and not gazetteer().names_a_town(last):
+        return False  # "the Russian" of "the Russian republic of Dagestan"
     return bool(_CAPITAL.search(last) and not _CALENDAR.match(last)) or bool(_SITE.search(last))
 
 
