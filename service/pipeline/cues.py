@@ -6,8 +6,8 @@ of output per field, 20-30 s a call, and chose "carried out" as the weapon and
 reads here: the weapon (a lexicon of means), the date phrase (weekdays, months,
 "yesterday", "last week"), casualty counts next to a killing or wounding word, and the
 sub-event type. For place and source, code lists the phrases that can be one (after
-"in", "near", "at"... that end in a name or a kind of site; before "said", after
-"according to") and the model only chooses among them.
+"in", "near", "at"... that end in a name or a kind of site, or a town named before the
+attack noun; before "said", after "according to") and the model only chooses among them.
 
 Every value is a span of the article with its offsets, or None.
 """

@@ -41,7 +41,7 @@ _CLAUSE_WORDS = _words(
     "ambushed shot exploded detonated not no who whom which that when while after before "
     "because if since but and or he she it they we you them him itself themselves"
 )
-_POSSESSIVE = ("'s", "’s")
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
 _PREPOSITIONS = (
     "of in on at to for with by from as near against into over under during "
     "through across toward towards about around between among amid via"
@@ -67,7 +67,7 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
         words = [
             w for w in (_trim(s.text, m.start(), m.end()) for m in _TOKEN.finditer(s.text)) if w
         ]
-        lowered = [s.text[a:b].lower().removesuffix("'s").removesuffix("’s") for a, b in words]
+        lowered = [_POSSESSIVE.sub("", s.text[a:b].lower()) for a, b in words]
         for i in range(len(words)):
             if lowered[i] in _NO_START:
                 continue
@@ -78,7 +78,7 @@ def phrases(sentences: list[Numbered], max_words: int = MAX_SPAN_WORDS) -> list[
                 if lowered[j] in _DANGLING:
                     continue
                 start, end = words[i][0], words[j][1]
-                if s.text[start:end].lower().endswith(_POSSESSIVE):
+                if _POSSESSIVE.search(s.text[start:end]):
                     end -= 2
                 text = s.text[start:end]
                 if text and text not in out:
