@@ -88,12 +88,12 @@ class Gazetteer:
     def names_a_town(self, text: str) -> bool:
         """Whether `text` is exactly a known city's own name (not one of its alternate
         names: "Hamas" is one of Hamm's), a state's or a country's."""
-        key = _norm(_THE.sub("", text.strip()))
+        key = _name_key(text)
         return key in self.main_names or key in self.countries or key in self.states
 
     def is_country(self, text: str) -> bool:
         """Whether `text` is only a country's name ("Iraq", "the United States")."""
-        return _norm(_THE.sub("", text.strip())) in self.countries
+        return _name_key(text) in self.countries
 
     def country_of(self, place: str | None, context: str, article: str) -> str | None:
         """The country an event at `place` happened in (rules in the module docstring)."""
@@ -146,6 +146,11 @@ def _norm(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
     return re.sub(r"[.’']", "", plain.lower())
+
+
+def _name_key(text: str) -> str:
+    """A whole name as the tables hold it: 'the United States' -> 'united states'."""
+    return _norm(_THE.sub("", text.strip()))
 
 
 def _phrases(text: str) -> list[str]:
