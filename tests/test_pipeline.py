@@ -6,22 +6,24 @@ import json
 
 import httpx2
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from evals import wikievents
-from schemas.events import Deaths, Event, Evidence, Location
+from schemas.events import Deaths, Event, Evidence, Location, Span
 from schemas.vocab import Certainty, Prominence, SubEventType
 from service.config import Settings
-from service.core.records import merge_duplicates
+from service.core.dates import resolve_date
+from service.core.records import continues, merge_duplicates, merged
 from service.core.sentences import split_sentences
+from service.core.templates import load_template
 from service.infra.backends import LLGuidanceTransport
-from service.pipeline import adjacent, cues
+from service.pipeline import adjacent, cues, extract_events
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
 from service.pipeline.detect import VIOLENCE
 from service.pipeline.fill import Filled, fill_model, phrases
 from service.pipeline.places import gazetteer
-from service.pipeline.types import Numbered
+from service.pipeline.types import Ask, Numbered
 
 PAGE = (
     "Rebels Shell Border Town\n\n"
@@ -451,6 +453,76 @@ def test_shared_nulls_or_one_agreeing_field_never_merge_and_conflicts_keep_apart
         _attack(50, attacker="IS", target="police", location=Location(place="Herat")),
     ]
     assert len(merge_duplicates(places)) == 2
+
+
+def test_armed_sides_named_with_other_generic_nouns_agree_but_other_actors_do_not() -> None:
+    lede = _attack(0, attacker="U.S. military", location=Location(place="Musayib"))
+    again = _attack(50, attacker="U.S. forces", location=Location(place="Musayib"))
+    assert len(merge_duplicates([lede, again])) == 1
+    other = _attack(50, attacker="Iraqi forces", location=Location(place="Musayib"))
+    assert len(merge_duplicates([lede, other])) == 2
+
+
+def test_a_run_goes_on_telling_the_attack_before_it_unless_a_stated_fact_disagrees() -> None:
+    lede = _attack(
+        0, attacker="US", target="Iran-backed militant group", location=Location(country="Iraq")
+    )
+    retold = _attack(
+        50,
+        attacker="US military forces",
+        target="three facilities used by Kataib Hezbollah",  # other words: still the same
+        location=Location(place="western Iraq", country="Iraq"),
+    )
+    assert continues(lede, retold)
+    assert not continues(lede, retold.model_copy(update={"attacker": "Kataib Hezbollah"}))
+    assert not continues(lede, retold.model_copy(update={"location": Location(country="Syria")}))
+    assert not continues(
+        lede.model_copy(update={"deaths": Deaths(best=1, low=1, high=1)}),
+        retold.model_copy(update={"deaths": Deaths(best=2, low=2, high=2)}),
+    )
+    shelling = retold.model_copy(update={"sub_event_type": SubEventType.SHELLING_MISSILE})
+    assert not continues(lede, shelling)
+
+
+def test_a_merged_event_takes_a_stated_date_it_lacked_with_its_offsets() -> None:
+    headline = _attack(0, attacker="US")
+    dated = _attack(
+        50,
+        attacker="US forces",
+        date=resolve_date("on Tuesday", None),  # no reference: stated, not resolved
+        spans={"date": Span(start=60, end=70)},
+    )
+    both = merged(headline, dated)
+    assert both.date.text == "on Tuesday" and both.spans["date"] == Span(start=60, end=70)
+    assert merged(dated, headline).date.text == "on Tuesday"
+
+
+def _scripted(attackers: list[str | None]) -> Ask:
+    """Answers as a model might: every run reports an attack; the n-th names attackers[n]."""
+    left = iter(attackers)
+
+    def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> BaseModel:
+        if stage == "detect":
+            return model.model_validate({"attack": True})
+        answer = dict.fromkeys(model.model_fields) | {"p_true": None, "p_chosen": None}
+        return model.model_validate(answer | {"attacker": next(left), "certainty": "confirmed"})
+
+    return ask
+
+
+def test_the_runs_of_one_telling_become_one_event_and_another_attacker_stays_apart() -> None:
+    article = (
+        "US forces struck a militia base. The strike hit a depot. The strike hit a truck. "
+        "US forces and Iraqi police struck at dawn. A strike hit a jeep. The strike was big. "
+        "Officials met on Monday. Later a drone strike hit a convoy."
+    )
+    template = load_template("stages@v3")
+    one = _scripted(["US forces", "US forces", None])
+    events, _ = extract_events(one, template, article, None, 0.5, 0.0)
+    assert [len(e.evidence) for e in events] == [6, 1]  # the last run does not go on
+    two = _scripted(["US forces", "Iraqi police", None])
+    events, _ = extract_events(two, template, article, None, 0.5, 0.0)
+    assert [len(e.evidence) for e in events] == [3, 3, 1]
 
 
 def test_adjacent_attack_sentences_are_read_together_in_runs_of_at_most_three() -> None:

@@ -18,6 +18,7 @@ from service.core.names import normalise
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
 _IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart
+_TOLD = (0, 3, 4, 5)  # of its facts, attacker, date and counts: retold in the same words
 _OPEN_ENDED = re.compile(r"\b(at least|more than|over|upwards of|no fewer than)\s+\w+", re.I)
 
 
@@ -62,7 +63,7 @@ def merge_duplicates(events: list[Event]) -> list[Event]:
     for event in events:
         for i, earlier in enumerate(kept):
             if same_event(earlier, event):
-                kept[i] = _merged(earlier, event)
+                kept[i] = merged(earlier, event)
                 break
         else:
             kept.append(event)
@@ -85,6 +86,24 @@ def same_event(a: Event, b: Event) -> bool:
     return _share_evidence(a, b) or stated >= 2
 
 
+def continues(a: Event, b: Event) -> bool:
+    """Whether `b`, read from the sentences right after `a`'s, goes on telling `a`.
+
+    The pipeline reads violent sentences in runs of three, so one telling can span two
+    runs, and the second names the target and place in other words ("Iran-backed
+    militant group", "three facilities used by Kataib Hezbollah"). It goes on unless the
+    kind, the country, or an attacker, date or count stated in both disagrees.
+    """
+    if a.sub_event_type is not b.sub_event_type:
+        return False
+    if a.location.country and b.location.country and a.location.country != b.location.country:
+        return False
+    fa, fb = _facts(a), _facts(b)
+    return not any(
+        fa[i] is not None and fb[i] is not None and not _agree(fa[i], fb[i]) for i in _TOLD
+    )
+
+
 def _facts(event: Event) -> tuple[str | None, ...]:
     date = event.date.value.isoformat() if event.date.value else event.date.text
     counts = (event.deaths.best, event.injured)
@@ -94,10 +113,37 @@ def _facts(event: Event) -> tuple[str | None, ...]:
     )
 
 
+_ANYONE = frozenset(
+    [
+        "forces",
+        "force",
+        "military",
+        "troops",
+        "army",
+        "government",
+        "officials",
+        "official",
+        "militants",
+        "militant",
+        "group",
+        "militia",
+        "fighters",
+        "soldiers",
+        "personnel",
+    ]
+)
+
+
 def _agree(x: str, y: str) -> bool:
-    """Equal, or one names the other with more words ('US' and 'US forces')."""
-    a, b = set(x.split()), set(y.split())
+    """Equal, or one names the other with more words ('US' and 'US forces'). Words any
+    armed side may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
+    a, b = _naming(x), _naming(y)
     return a <= b or b <= a
+
+
+def _naming(value: str) -> set[str]:
+    words = set(value.split())
+    return words - _ANYONE or words
 
 
 def _share_evidence(a: Event, b: Event) -> bool:
@@ -112,7 +158,7 @@ def _share_evidence(a: Event, b: Event) -> bool:
     return False
 
 
-def _merged(first: Event, later: Event) -> Event:
+def merged(first: Event, later: Event) -> Event:
     """`first` with `later`'s new evidence, and its values where `first` has none."""
     spans = {(e.start, e.quote) for e in first.evidence}
     evidence = first.evidence + [e for e in later.evidence if (e.start, e.quote) not in spans]
@@ -127,7 +173,11 @@ def _merged(first: Event, later: Event) -> Event:
         update["deaths"] = later.deaths
     scores = [e.confidence for e in (first, later) if e.confidence is not None]
     update["confidence"] = max(scores, default=None)
-    if first.date.value is None and later.date.value is not None:
+    # a resolved date beats an unresolved one, and a stated one beats none
+    later_date = first.date.value is None and (
+        later.date.value is not None or first.date.text is None
+    )
+    if later_date:
         update["date"] = later.date
     place = first.location.model_dump()
     for name, value in later.location.model_dump().items():
@@ -140,7 +190,7 @@ def _merged(first: Event, later: Event) -> Event:
         "victims": first.victims,
         "reported_by": first.reported_by,
         "place": first.location.place,
-        "date": first.date.text if first.date.value is not None or "date" in first.spans else None,
+        "date": None if later_date else first.date.text,
     }
     update["spans"] = {
         **{k: v for k, v in later.spans.items() if stated.get(k) is None},

@@ -13,8 +13,11 @@ Stages, in order (one module each):
                run), place and source (among the candidates), and certainty.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
                deaths, main or background (the lede tells the story's own attack).
-5. merge     - code (`service.core.records.merge_duplicates`): runs about one attack become
-               one event (shared evidence or agreeing fields; shared nulls are not evidence).
+5. merge     - code (`service.core.records`): a run that goes on from the one before
+               (`continues`: nothing stated in both disagrees but target or place wording)
+               joins its event as it is read; then runs about one attack anywhere become
+               one event (`merge_duplicates`: shared evidence or agreeing fields; shared
+               nulls are not evidence).
 
 Every call sends the same system message first, so llama.cpp keeps its KV cache across
 questions and articles; a question quotes only its own sentences (a 1.5B model reading
@@ -27,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 
 from schemas.events import Event
-from service.core.records import merge_duplicates
+from service.core.records import continues, merge_duplicates, merged
 from service.core.templates import PromptTemplate
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
@@ -52,12 +55,23 @@ def extract_events(
     runs = adjacent(violent)
     if len(runs) > MAX_RUNS:
         warnings.append(f"{len(runs)} runs of violent sentences: only the first {MAX_RUNS} read")
-    events = []
+    events: list[Event] = []
+    previous: list[Numbered] = []  # the run read just before, if it reported an attack
     for run in runs[:MAX_RUNS]:
         # Fill right after detect: the server still holds the run's sentences.
-        if attack := detect(ask, template, run, threshold):
+        attack = detect(ask, template, run, threshold)
+        if attack:
             filled = fill(ask, template, attack, field_threshold)
-            events.append(build_event(filled, attack, article, reference))
+            event = build_event(filled, attack, article, reference)
+            if (
+                previous
+                and previous[-1].number + 1 == run[0].number
+                and continues(events[-1], event)
+            ):
+                events[-1] = merged(events[-1], event)
+            else:
+                events.append(event)
+        previous = attack or []
     return merge_duplicates(events), warnings
 
 
