@@ -137,6 +137,8 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("The strike hit a depot in 1998.", None, None),
         ("A drone strike killed Quds Force commander Qassem Soleimani.", 1, None),
         ("The raid killed a judge and wounded 3 guards.", 1, 3),
+        ("2024-02-08 US kills commander of militia in Iraq", 1, None),  # a dated headline
+        ("At 10:30 a blast killed 2 and wounded 5.", 2, 5),
     ],
 )
 def test_counts_are_read_next_to_a_killing_or_wounding_word(

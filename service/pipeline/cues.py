@@ -67,10 +67,12 @@ _HARM = r"(?:injured|injuring|injuries|wounded|wounding|wounds|hurt)"
 
 
 def _counting(word: str) -> list[re.Pattern[str]]:
-    """'4 people were killed', '12 dead' and 'killing 12', 'killed four people'."""
+    """'4 people were killed', '12 dead' and 'killing 12', 'killed four people'; not the
+    end of a date or time ('2024-02-08 US kills', '10:30 blast killed')."""
     return [
         re.compile(
-            rf"(?<![\d,.])(\d{{1,3}}(?:,\d{{3}})+|\d+) (?:(?!and |or |but )[\w.'’-]+ ){{0,3}}?"
+            rf"(?<![\d,.])(?<!\d[:/])(?<!\d{{4}}-\d\d-)(\d{{1,3}}(?:,\d{{3}})+|\d+) "
+            rf"(?:(?!and |or |but )[\w.'’-]+ ){{0,3}}?"
             rf"(?:(?:were|was|have been|had been|are|been|being) )?{word}\b",
             re.I,
         ),
