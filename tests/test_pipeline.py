@@ -212,6 +212,8 @@ def test_place_candidates_follow_a_locative_or_name_a_known_place() -> None:
     assert offered == ["Kataib Hezbollah's headquarters", "San Salvador"]  # no "Kataib", "San"
     residence = "Haniyeh, who is normally based in Qatar, was killed in Tehran."
     assert [p.text for p in cues.places(_event(residence))] == ["Tehran"]
+    wider = "Amid the war in Gaza and operations in the Middle East, a drone hit Erbil."
+    assert [p.text for p in cues.places(_event(wider))] == ["Erbil"]
     sources = [p.text for p in cues.sources(_event(sentence))]
     assert "police and medics" in sources
 

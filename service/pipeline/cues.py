@@ -129,6 +129,13 @@ _LOCATIVE = re.compile(
     r"(?:east|west)? of|hit|struck|shelled|bombed|attacked|targeted|raided|stormed)\s+",
     re.I,
 )
+# "the war in Gaza", "acts of violence in Bangkok": where a war or a wider violence is,
+# not where this attack happened.
+_WIDER = re.compile(
+    r"\b(?:wars?|conflicts?|fighting|violence|crisis|tensions?|campaigns?|operations|presence|"
+    r"insurgency|occupation)\s+$",
+    re.I,
+)
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
 _CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s[—–]\s|\s+(?:but|which|who|after|when|as)\s")
@@ -266,12 +273,15 @@ def places(sentences: list[Numbered]) -> list[Phrase]:
     'near', 'south of', 'struck'... that end in a capitalised word or a kind of site
     ('base', 'village'). Not a lower-case word that some town is called: geonames lists
     towns named "Of" and "Police", and "the condition of" is no place. A bare name is not
-    offered ("Israel said" names an actor), nor one where someone lives or is based."""
+    offered ("Israel said" names an actor), nor one where someone lives or is based, nor
+    where a war or a wider violence is ("the war in Gaza")."""
     found: dict[str, Phrase] = {}
     for s in sentences:
         for cue in _LOCATIVE.finditer(s.text):
             if RESIDENCE.search(s.text[: cue.start()]):
                 continue  # "normally based in Qatar" says where someone lives
+            if _WIDER.search(s.text[: cue.start()]):
+                continue  # "the war in Gaza", "operations in the Middle East": not this attack
             for phrase in _runs(s, cue.end()):
                 if _NOT_IN_PLACE.search(phrase.text) or _DATE.match(phrase.text):
                     break
