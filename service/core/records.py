@@ -113,24 +113,10 @@ def _facts(event: Event) -> tuple[str | None, ...]:
     )
 
 
-_ANYONE = frozenset(
-    [
-        "forces",
-        "force",
-        "military",
-        "troops",
-        "army",
-        "government",
-        "officials",
-        "official",
-        "militants",
-        "militant",
-        "group",
-        "militia",
-        "fighters",
-        "soldiers",
-        "personnel",
-    ]
+# What any armed side may be called: naming no side in particular, it tells none apart.
+_ANYONE = re.compile(
+    r"forces?|military|troops|army|government|officials?|militants?|group|militia|fighters|"
+    r"soldiers|personnel"
 )
 
 
@@ -143,7 +129,7 @@ def _agree(x: str, y: str) -> bool:
 
 def _naming(value: str) -> set[str]:
     words = set(value.split())
-    return words - _ANYONE or words
+    return {w for w in words if not _ANYONE.fullmatch(w)} or words
 
 
 def _share_evidence(a: Event, b: Event) -> bool:
