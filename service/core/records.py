@@ -80,7 +80,7 @@ def same_event(a: Event, b: Event) -> bool:
     if a.sub_event_type is not b.sub_event_type:
         return False
     pairs = list(zip(_facts(a), _facts(b), strict=True))
-    if any(x is not None and y is not None and not _agree(x, y) for x, y in pairs):
+    if any(_clash(x, y) for x, y in pairs):
         return False
     stated = sum(x is not None and y is not None for x, y in pairs[:_IDENTITY])
     return _share_evidence(a, b) or stated >= 2
@@ -99,9 +99,7 @@ def continues(a: Event, b: Event) -> bool:
     if a.location.country and b.location.country and a.location.country != b.location.country:
         return False
     fa, fb = _facts(a), _facts(b)
-    return not any(
-        fa[i] is not None and fb[i] is not None and not _agree(fa[i], fb[i]) for i in _TOLD
-    )
+    return not any(_clash(fa[i], fb[i]) for i in _TOLD)
 
 
 def _facts(event: Event) -> tuple[str | None, ...]:
@@ -118,6 +116,11 @@ _ANYONE = re.compile(
     r"forces?|military|troops|army|government|officials?|militants?|group|militia|fighters|"
     r"soldiers|personnel"
 )
+
+
+def _clash(x: str | None, y: str | None) -> bool:
+    """Stated in both, and disagreeing."""
+    return x is not None and y is not None and not _agree(x, y)
 
 
 def _agree(x: str, y: str) -> bool:
