@@ -364,6 +364,32 @@ def test_victims_are_people_killed_or_hurt_and_each_phrase_holds_one_role() -> N
     assert (hit.target, hit.victims) == (group, None)
 
 
+def test_a_site_neither_attacks_nor_is_hurt() -> None:
+    blast = "A bomb at the security forces headquarters in Bogota killed the guards at the gate."
+    event = _derived(blast, attacker="security forces headquarters", victims="the guards")
+    assert (event.attacker, event.victims) == (None, "the guards")
+    assert "attacker" not in event.spans
+    hit = _derived(blast, target="the security forces headquarters")
+    assert event.target is None and hit.target == "the security forces headquarters"
+    wrecked = _derived(blast, victims="the security forces headquarters")
+    assert wrecked.victims is None
+
+
+@pytest.mark.parametrize(
+    ("phrase", "site"),
+    [
+        ("security forces headquarters", True),
+        ("the militia's headquarters", True),
+        ("the police station in Kabul", True),
+        ("police", False),
+        ("the guards at the gate", False),
+        ("Kataib Hezbollah", False),
+    ],
+)
+def test_a_phrase_names_a_site_by_its_head(phrase: str, site: bool) -> None:
+    assert cues.names_site(phrase) is site
+
+
 @pytest.mark.parametrize(
     ("phrase", "people"),
     [

@@ -220,6 +220,13 @@ def names_people(text: str) -> bool:
     return bool(_PEOPLE.search(_HEAD_END.split(text, maxsplit=1)[0].rstrip()))
 
 
+def names_site(text: str) -> bool:
+    """Whether a phrase's head is a kind of site ('security forces headquarters', 'the
+    base'): a place that can be hit, never a side that attacks nor a person hurt."""
+    head = _HEAD_END.split(text, maxsplit=1)[0].split()
+    return bool(head) and bool(_SITE.fullmatch(head[-1]))
+
+
 def when(sentences: list[Numbered]) -> Phrase | None:
     """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week'), else
     the first year it is placed in ('in 2020')."""

@@ -7,7 +7,8 @@
   site ("the region") names no place, and is null.
 - Roles: victims only where the sentences say someone was killed or hurt; a phrase chosen
   both as target and as victims is the victims when it names people ("US troops"),
-  else the target ("Iraq's Popular Mobilization Forces").
+  else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head is a kind
+  of site ("security forces headquarters") is neither the attacker nor the victims.
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -24,7 +25,7 @@ from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
 from service.core.dates import resolve_date
 from service.core.records import deaths
-from service.pipeline.cues import HURT, Phrase, is_generic_site, names_people
+from service.pipeline.cues import HURT, Phrase, is_generic_site, names_people, names_site
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
@@ -84,6 +85,10 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["target" if names_people(victims.text) else "victims"]
     if "victims" in chosen and not any(HURT.search(s.text) for s in sentences):
         del chosen["victims"]  # nobody is said to be killed or hurt
+    if "attacker" in chosen and names_site(chosen["attacker"].text):
+        del chosen["attacker"]  # a site is hit; it attacks no one
+    if "victims" in chosen and names_site(chosen["victims"].text):
+        del chosen["victims"]  # a site is not who was hurt
     return chosen
 
 
