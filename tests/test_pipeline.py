@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import httpx2
@@ -514,6 +515,45 @@ def test_a_run_goes_on_telling_the_attack_before_it_unless_a_stated_fact_disagre
     assert not continues(lede, shelling)
 
 
+def test_a_run_that_names_the_attack_as_told_goes_on_whoever_it_names_unless_it_dates_it() -> None:
+    lede = _attack(0, attacker="US", location=Location(country="Iraq"))
+    # "The strike occurred near an office of Kataib Hezbollah": a small model names the
+    # group as the attacker; the run only goes on telling the lede's strike.
+    retold = _attack(50, attacker="Kataib Hezbollah", location=Location(country="Iraq"))
+    assert not continues(lede, retold)
+    assert continues(lede, retold, told=True)
+    dated = retold.model_copy(update={"date": resolve_date("The next day", None)})
+    assert not continues(lede, dated, told=True)  # a run that dates its attack tells a new one
+    syria = retold.model_copy(update={"location": Location(country="Syria")})
+    assert not continues(lede, syria, told=True)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "back"),
+    [
+        ("The strike occurred in a crowded neighbourhood.", True),
+        ("It said there were no civilian casualties as a result of the strike.", True),
+        ("This strike aimed to eliminate a commander.", True),
+        ("US officials had described those strikes as only the start.", True),
+        ("The attack on the embassy killed two guards.", False),
+        ("The strike that killed him was the first in months.", False),
+        ("US forces carried out a strike in Iraq.", False),
+        ("The strikes of last week hit three sites.", False),
+    ],
+)
+def test_an_attack_named_as_already_told(sentence: str, back: bool) -> None:
+    assert cues.refers_back(_event(sentence)) is back
+
+
+@pytest.mark.parametrize(
+    "phrase", ["The next day", "The following day", "Two days later", "the day before"]
+)
+def test_a_day_told_from_another_event_is_a_date_left_unresolved(phrase: str) -> None:
+    found = cues.when(_event(f"{phrase}, two rockets targeted the outpost."))
+    assert found is not None and found.text == phrase
+    assert resolve_date(found.text, dt.date(2024, 2, 8)).value is None
+
+
 def test_a_merged_event_takes_a_stated_date_it_lacked_with_its_offsets() -> None:
     headline = _attack(0, attacker="US")
     dated = _attack(
@@ -543,7 +583,7 @@ def _scripted(attackers: list[str | None]) -> Ask:
 def test_the_runs_of_one_telling_become_one_event_and_another_attacker_stays_apart() -> None:
     article = (
         "US forces struck a militia base. The strike hit a depot. The strike hit a truck. "
-        "US forces and Iraqi police struck at dawn. A strike hit a jeep. The strike was big. "
+        "US forces and Iraqi police struck at dawn. A strike hit a jeep. A blast shook a bridge. "
         "Officials met on Monday. Later a drone strike hit a convoy."
     )
     template = load_template("stages@v3")
@@ -553,6 +593,10 @@ def test_the_runs_of_one_telling_become_one_event_and_another_attacker_stays_apa
     two = _scripted(["US forces", "Iraqi police", None])
     events, _ = extract_events(two, template, article, None, 0.5, 0.0)
     assert [len(e.evidence) for e in events] == [3, 3, 1]
+    told = article.replace("A blast shook a bridge.", "The strike shook a bridge.")
+    again = _scripted(["US forces", "Iraqi police", None])
+    events, _ = extract_events(again, template, told, None, 0.5, 0.0)
+    assert [len(e.evidence) for e in events] == [6, 1]  # "the strike": the one told before
 
 
 def test_adjacent_attack_sentences_are_read_together_in_runs_of_at_most_three() -> None:

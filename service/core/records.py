@@ -86,20 +86,26 @@ def same_event(a: Event, b: Event) -> bool:
     return _share_evidence(a, b) or stated >= 2
 
 
-def continues(a: Event, b: Event) -> bool:
+def continues(a: Event, b: Event, told: bool = False) -> bool:
     """Whether `b`, read from the sentences right after `a`'s, goes on telling `a`.
 
     The pipeline reads violent sentences in runs of three, so one telling can span two
     runs, and the second names the target and place in other words ("Iran-backed
     militant group", "three facilities used by Kataib Hezbollah"). It goes on unless the
     kind, the country, or an attacker, date or count stated in both disagrees.
+
+    `told`: `b`'s sentences name their attack as one already told ("the strike
+    occurred..."). Such a run rarely names the attacker, and a small model then picks
+    whoever is named, often the side that was hit; so its attacker is not compared,
+    unless the run dates its attack ("The next day, ...": a new one).
     """
     if a.sub_event_type is not b.sub_event_type:
         return False
     if a.location.country and b.location.country and a.location.country != b.location.country:
         return False
     fa, fb = _facts(a), _facts(b)
-    return not any(_clash(fa[i], fb[i]) for i in _TOLD)
+    retold = told and b.date.text is None  # a run that dates its attack tells a new one
+    return not any(_clash(fa[i], fb[i]) for i in _TOLD if not (retold and i == 0))
 
 
 def _facts(event: Event) -> tuple[str | None, ...]:

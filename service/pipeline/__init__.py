@@ -14,10 +14,11 @@ Stages, in order (one module each):
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
                deaths, main or background (the lede tells the story's own attack).
 5. merge     - code (`service.core.records`): a run that goes on from the one before
-               (`continues`: nothing stated in both disagrees but target or place wording)
-               joins its event as it is read; then runs about one attack anywhere become
-               one event (`merge_duplicates`: shared evidence or agreeing fields; shared
-               nulls are not evidence).
+               (`continues`: nothing stated in both disagrees but target or place wording,
+               nor the attacker when it says "the strike" and gives no date) joins its
+               event as it is read; then runs about one attack anywhere become one event
+               (`merge_duplicates`: shared evidence or agreeing fields; shared nulls are
+               not evidence).
 
 Every call sends the same system message first, so llama.cpp keeps its KV cache across
 questions and articles; a question quotes only its own sentences (a 1.5B model reading
@@ -32,6 +33,7 @@ import datetime as dt
 from schemas.events import Event
 from service.core.records import continues, merge_duplicates, merged
 from service.core.templates import PromptTemplate
+from service.pipeline import cues
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event
 from service.pipeline.detect import VIOLENCE, detect
@@ -66,7 +68,7 @@ def extract_events(
             if (
                 previous
                 and previous[-1].number + 1 == run[0].number
-                and continues(events[-1], event)
+                and continues(events[-1], event, told=cues.refers_back(attack))
             ):
                 events[-1] = merged(events[-1], event)
             else:

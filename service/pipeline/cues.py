@@ -52,7 +52,9 @@ _DATE = re.compile(
     rf"\b(?:(?:early|late|last|on|this|earlier|since) )?{_WEEKDAY}(?: (?:night|morning|evening|"
     rf"afternoon))?\b|\b(?:on |in |since )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|"
     rf"\d{{1,2}} {_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}})\b|"
-    r"\b(?:yesterday|today|tonight|last (?:night|week|month|year)|"
+    r"\b(?:yesterday|today|tonight|last (?:night|week|month|year)|(?:the|a) (?:next|following|"
+    r"previous) (?:day|night|morning|week)|(?:a|one|two|three|four|five|six|\d+) days? "
+    r"(?:later|earlier|before)|the day (?:before|after)|"
     r"earlier (?:this|last) (?:week|month|year)|(?:this|last) (?:weekend))\b",
     re.I,
 )
@@ -225,6 +227,22 @@ def names_site(text: str) -> bool:
     base'): a place that can be hit, never a side that attacks nor a person hurt."""
     head = _HEAD_END.split(text, maxsplit=1)[0].split()
     return bool(head) and bool(_SITE.fullmatch(head[-1]))
+
+
+# "the strike", "this attack", "those raids": an attack named as one already told. A noun
+# with its own complement ("the attack on the embassy", "the strike that killed") names
+# the attack it introduces, so it is no reference back.
+_BACK = re.compile(
+    r"\b(?:the|this|that|these|those)\s+(?:air\s|drone\s|missile\s|latest\s|deadly\s)?"
+    r"(?:strikes?|airstrikes?|attacks?|raids?|operation|blasts?|explosions?|bombings?)\b"
+    r"(?!\s+(?:of|on|in|at|near|against|by|that|which|who|from|into)\b)",
+    re.I,
+)
+
+
+def refers_back(sentences: list[Numbered]) -> bool:
+    """Whether the sentences name an attack as one the story has already told."""
+    return any(_BACK.search(s.text) for s in sentences)
 
 
 def when(sentences: list[Numbered]) -> Phrase | None:
