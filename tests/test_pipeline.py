@@ -546,6 +546,27 @@ def test_an_attack_named_as_already_told(sentence: str, back: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentences", "date"),
+    [
+        (
+            "The US killed a militia commander, pressing on against those responsible for "
+            "the killing of three US soldiers last month. The strike came Wednesday evening.",
+            "Wednesday evening",
+        ),
+        ("Drones have hit the port since militants attacked the city on Oct. 7.", None),
+        ("Jets struck in retaliation for a raid on Monday.", None),
+        ("Two were killed after gunmen opened fire on Tuesday.", "on Tuesday"),
+        ("On Friday, rockets hit the base, since the truce had ended.", "On Friday"),
+    ],
+)
+def test_a_date_in_a_clause_about_an_earlier_event_does_not_date_the_attack(
+    sentences: str, date: str | None
+) -> None:
+    found = cues.when(_event(sentences))
+    assert (found.text if found else None) == date
+
+
+@pytest.mark.parametrize(
     "phrase", ["The next day", "The following day", "Two days later", "the day before"]
 )
 def test_a_day_told_from_another_event_is_a_date_left_unresolved(phrase: str) -> None:

@@ -245,13 +245,26 @@ def refers_back(sentences: list[Numbered]) -> bool:
     return any(_BACK.search(s.text) for s in sentences)
 
 
+# "since militants attacked Israel on Oct. 7", "those responsible for the killing of
+# three soldiers last month": a date in a clause about an earlier event, which the
+# attack followed or answered, dates that event. Not "after": in "two were killed after
+# gunmen opened fire on Tuesday" the clause tells the attack itself.
+_EARLIER = re.compile(
+    r"\b(?:since|responsible for|in (?:retaliation|response|revenge) (?:for|to)|"
+    r"(?:set off|triggered|sparked|provoked) by)\b[^,;:.]*$",
+    re.I,
+)
+
+
 def when(sentences: list[Numbered]) -> Phrase | None:
     """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week'), else
-    the first year it is placed in ('in 2020')."""
+    the first year it is placed in ('in 2020'); not one that dates an earlier event."""
     for pattern in (_DATE, _IN_YEAR):
         for s in sentences:
             for found in pattern.finditer(s.text):
                 if _VAGUE.match(found.group()) and not found.group()[0].isupper():
+                    continue
+                if _EARLIER.search(s.text[: found.start()]):
                     continue
                 return Phrase(found.group(), s.start + found.start(), s.start + found.end())
     return None
