@@ -376,6 +376,16 @@ def test_a_site_neither_attacks_nor_is_hurt() -> None:
     assert wrecked.victims is None
 
 
+def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
+    murder = "Terrorists shot dead Francisco Guerrero in San Salvador."
+    named = "Francisco Guerrero"
+    event = _derived(murder, attacker=named, victims=named)
+    assert (event.attacker, event.victims) == (None, named) and "attacker" not in event.spans
+    own = "McDade was killed when he blew himself up planting a bomb at the exchange."
+    bomber = _derived(own, attacker="McDade", victims="McDade")
+    assert (bomber.attacker, bomber.victims) == ("McDade", "McDade")
+
+
 @pytest.mark.parametrize(
     ("phrase", "site"),
     [
@@ -526,6 +536,14 @@ def test_a_run_that_names_the_attack_as_told_goes_on_whoever_it_names_unless_it_
     assert not continues(lede, dated, told=True)  # a run that dates its attack tells a new one
     syria = retold.model_copy(update={"location": Location(country="Syria")})
     assert not continues(lede, syria, told=True)
+
+
+def test_a_run_told_as_another_day_does_not_go_on() -> None:
+    pub = _attack(0, attacker=None)  # "The blast blew the roof off the pub."
+    later = _attack(50, attacker="IRA unit", date=resolve_date("The next day", None))
+    assert not continues(pub, later)
+    same_day = later.model_copy(update={"date": resolve_date("that night", None)})
+    assert continues(pub, same_day)
 
 
 @pytest.mark.parametrize(

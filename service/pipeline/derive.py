@@ -8,7 +8,9 @@
 - Roles: victims only where the sentences say someone was killed or hurt; a phrase chosen
   both as target and as victims is the victims when it names people ("US troops"),
   else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head is a kind
-  of site ("security forces headquarters") is neither the attacker nor the victims.
+  of site ("security forces headquarters") is neither the attacker nor the victims. The
+  victims are not also the attacker, unless the sentences say how ("blew himself up",
+  "suicide"): a small model names the murdered as the murderer.
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -20,6 +22,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
@@ -32,6 +35,8 @@ from service.pipeline.types import Numbered
 
 LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
+# "blew himself up", "a suicide bomber": how an attacker is also among the victims.
+_OWN_HARM = re.compile(r"\b(?:himself|herself|themselves|suicide)\b", re.I)
 
 
 def build_event(
@@ -87,6 +92,14 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["victims"]  # nobody is said to be killed or hurt
     if "attacker" in chosen and names_site(chosen["attacker"].text):
         del chosen["attacker"]  # a site is hit; it attacks no one
+    victims = chosen.get("victims")
+    if (
+        victims
+        and "attacker" in chosen
+        and chosen["attacker"].text == victims.text
+        and not any(_OWN_HARM.search(s.text) for s in sentences)
+    ):
+        del chosen["attacker"]  # the one killed did not kill, unless by their own hand
     if "victims" in chosen and names_site(chosen["victims"].text):
         del chosen["victims"]  # a site is not who was hurt
     return chosen
