@@ -381,6 +381,13 @@ def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
     named = "Francisco Guerrero"
     event = _derived(murder, attacker=named, victims=named)
     assert (event.attacker, event.victims) == (None, named) and "attacker" not in event.spans
+    bus = "A car bomb killed seven Peruvian presidential guards on a military bus."
+    guards = _derived(
+        bus, attacker="Peruvian presidential guards", victims="seven Peruvian presidential guards"
+    )
+    assert guards.attacker is None
+    us = "A US drone killed three US soldiers by mistake."  # one word inside: no telling
+    assert _derived(us, attacker="US", victims="three US soldiers").attacker == "US"
     own = "McDade was killed when he blew himself up planting a bomb at the exchange."
     bomber = _derived(own, attacker="McDade", victims="McDade")
     assert (bomber.attacker, bomber.victims) == ("McDade", "McDade")

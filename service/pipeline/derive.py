@@ -9,8 +9,9 @@
   both as target and as victims is the victims when it names people ("US troops"),
   else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head is a kind
   of site ("security forces headquarters") is neither the attacker nor the victims. The
-  victims are not also the attacker, unless the sentences say how ("blew himself up",
-  "suicide"): a small model names the murdered as the murderer.
+  victims are not also the attacker (the same phrase, or one of two words or more
+  inside theirs), unless the sentences say how ("blew himself up", "suicide"): a small
+  model names the murdered as the murderer.
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -96,13 +97,22 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
     if (
         victims
         and "attacker" in chosen
-        and chosen["attacker"].text == victims.text
+        and _names_within(chosen["attacker"].text, victims.text)
         and not any(_OWN_HARM.search(s.text) for s in sentences)
     ):
         del chosen["attacker"]  # the one killed did not kill, unless by their own hand
     if "victims" in chosen and names_site(chosen["victims"].text):
         del chosen["victims"]  # a site is not who was hurt
     return chosen
+
+
+def _names_within(attacker: str, victims: str) -> bool:
+    """The attacker's phrase is the victims' or, of two words or more, inside it
+    ("peruvian presidential guards" of "seven peruvian presidential guards")."""
+    if attacker == victims:
+        return True
+    words = attacker.lower().split()
+    return len(words) >= 2 and f" {' '.join(words)} " in f" {victims.lower()} "
 
 
 def _is_place(text: str) -> bool:
