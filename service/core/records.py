@@ -12,19 +12,13 @@ import re
 from schemas.draft import EventDraft
 from schemas.events import Deaths, Event, Location
 from schemas.vocab import MatchKind, Prominence
-from service.core.dates import resolve_date
+from service.core.dates import AFTERWARDS, resolve_date
 from service.core.grounding import locate
 from service.core.names import normalise
 
 _NOTHING = {"", "null", "none", "n a", "unknown", "not stated", "not specified", "unspecified"}
 _IDENTITY = 4  # of an event's facts, the first four identify it; the counts only tell apart
 _TOLD = (0, 3, 4, 5)  # of its facts, attacker, date and counts: retold in the same words
-# "The next day", "two days later": told as coming after (or before) another day's attack.
-_AFTERWARDS = re.compile(
-    r"\b(?:next|following|previous) (?:day|night|morning|week)\b|\bdays? (?:later|earlier|before)\b"
-    r"|\bthe day (?:before|after)\b",
-    re.I,
-)
 _OPEN_ENDED = re.compile(r"\b(at least|more than|over|upwards of|no fewer than)\s+\w+", re.I)
 
 
@@ -106,7 +100,7 @@ def continues(a: Event, b: Event, told: bool = False) -> bool:
     whoever is named, often the side that was hit; so its attacker is not compared,
     unless the run dates its attack ("The next day, ...": a new one).
     """
-    if a.sub_event_type is not b.sub_event_type or _AFTERWARDS.search(b.date.text or ""):
+    if a.sub_event_type is not b.sub_event_type or AFTERWARDS.search(b.date.text or ""):
         return False
     if a.location.country and b.location.country and a.location.country != b.location.country:
         return False

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from schemas.vocab import SubEventType
+from service.core.dates import AFTERWARDS
 from service.pipeline.places import RESIDENCE, gazetteer
 from service.pipeline.types import Numbered
 
@@ -52,10 +53,8 @@ _DATE = re.compile(
     rf"\b(?:(?:early|late|last|on|this|earlier|since) )?{_WEEKDAY}(?: (?:night|morning|evening|"
     rf"afternoon))?\b|\b(?:on |in |since )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|"
     rf"\d{{1,2}} {_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}})\b|"
-    r"\b(?:yesterday|today|tonight|last (?:night|week|month|year)|(?:the|a) (?:next|following|"
-    r"previous) (?:day|night|morning|week)|(?:a|one|two|three|four|five|six|\d+) days? "
-    r"(?:later|earlier|before)|the day (?:before|after)|"
-    r"earlier (?:this|last) (?:week|month|year)|(?:this|last) (?:weekend))\b",
+    r"\b(?:yesterday|today|tonight|last (?:night|week|month|year)|"
+    r"earlier (?:this|last) (?:week|month|year)|(?:this|last) (?:weekend))\b|" + AFTERWARDS.pattern,
     re.I,
 )
 _IN_YEAR = re.compile(r"\bin (?:19|20)\d\d\b", re.I)
