@@ -218,14 +218,19 @@ def is_weapon(text: str) -> bool:
 def names_people(text: str) -> bool:
     """Whether a phrase's head names people ('three US soldiers', 'the commander of the
     militia'), not a side or a site. The head is the last word before a preposition."""
-    return bool(_PEOPLE.search(_HEAD_END.split(text, maxsplit=1)[0].rstrip()))
+    return bool(_PEOPLE.search(_head(text)))
 
 
 def names_site(text: str) -> bool:
     """Whether a phrase's head is a kind of site ('security forces headquarters', 'the
     base'): a place that can be hit, never a side that attacks nor a person hurt."""
-    head = _HEAD_END.split(text, maxsplit=1)[0].split()
-    return bool(head) and bool(_SITE.fullmatch(head[-1]))
+    words = _head(text).split()
+    return bool(words) and bool(_SITE.fullmatch(words[-1]))
+
+
+def _head(text: str) -> str:
+    """A phrase up to its first preposition: where its head word ends it."""
+    return _HEAD_END.split(text, maxsplit=1)[0].rstrip()
 
 
 # "the strike", "this attack", "those raids": an attack named as one already told. A noun
