@@ -20,7 +20,7 @@ from service.core.templates import load_template
 from service.infra.backends import LLGuidanceTransport
 from service.pipeline import adjacent, cues, extract_events
 from service.pipeline.clean import visible_sentences
-from service.pipeline.derive import build_event
+from service.pipeline.derive import build_event, is_campaign
 from service.pipeline.detect import VIOLENCE
 from service.pipeline.fill import Filled, fill_model, phrases
 from service.pipeline.places import gazetteer
@@ -509,6 +509,48 @@ def test_armed_sides_named_with_other_generic_nouns_agree_but_other_actors_do_no
     assert len(merge_duplicates([lede, again])) == 1
     other = _attack(50, attacker="Iraqi forces", location=Location(place="Musayib"))
     assert len(merge_duplicates([lede, other])) == 2
+
+
+def test_two_spellings_of_one_name_in_the_alias_table_agree() -> None:
+    lede = _attack(0, attacker="US", target="Kataib Hezbollah")
+    centcom = _attack(50, attacker="CENTCOM", target="Kata\u2019ib Hezbollah")
+    assert len(merge_duplicates([lede, centcom])) == 1
+    other = _attack(50, attacker="Kataib Hezbollah", target="US")
+    assert len(merge_duplicates([lede, other])) == 2
+
+
+@pytest.mark.parametrize(
+    ("place", "campaign"),
+    [
+        ("Iraq and Syria", True),
+        ("Iraq, Syria and Jordan", True),
+        ("the border between Iraq and Syria", False),
+        ("Baghdad, Iraq", False),
+        ("Iraq", False),
+        (None, False),
+    ],
+)
+def test_an_attack_placed_in_two_countries_is_a_campaign(place: str | None, campaign: bool) -> None:
+    assert is_campaign(_attack(0, location=Location(place=place))) is campaign
+
+
+def test_a_campaign_is_dropped_and_the_attacks_told_apart_from_it_stay() -> None:
+    article = (
+        "US jets bombed militia depots in Iraq and Syria. Officials met on Monday. "
+        "A drone strike hit a convoy in Baghdad."
+    )
+
+    def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> BaseModel:
+        """Every run reports an attack, at its longest candidate place."""
+        if stage == "detect":
+            return model.model_validate({"attack": True})
+        answer = dict.fromkeys(model.model_fields) | {"p_true": None, "p_chosen": None}
+        [place, _] = model.model_fields["place"].annotation.__args__  # type: ignore[union-attr]
+        longest = max((p.value for p in place), key=len)
+        return model.model_validate(answer | {"place": longest, "certainty": "confirmed"})
+
+    events, _ = extract_events(ask, load_template("stages@v3"), article, None, 0.5, 0.0)
+    assert [(e.location.place, e.location.country) for e in events] == [("Baghdad", "Iraq")]
 
 
 def test_a_run_goes_on_telling_the_attack_before_it_unless_a_stated_fact_disagrees() -> None:

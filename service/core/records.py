@@ -12,6 +12,7 @@ import re
 from schemas.draft import EventDraft
 from schemas.events import Deaths, Event, Location
 from schemas.vocab import MatchKind, Prominence
+from service.core.aliases import canonical
 from service.core.dates import AFTERWARDS, resolve_date
 from service.core.grounding import locate
 from service.core.names import normalise
@@ -131,10 +132,11 @@ def _clash(x: str | None, y: str | None) -> bool:
 
 
 def _agree(x: str, y: str) -> bool:
-    """Equal, or one names the other with more words ('US' and 'US forces'). Words any
-    armed side may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
+    """Equal, one names the other with more words ('US' and 'US forces'), or two
+    spellings of one name in the alias table ('CENTCOM' and 'US'). Words any armed side
+    may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
     a, b = _naming(x), _naming(y)
-    return a <= b or b <= a
+    return a <= b or b <= a or canonical(x) == canonical(y)
 
 
 def _naming(value: str) -> set[str]:

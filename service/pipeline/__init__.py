@@ -12,7 +12,8 @@ Stages, in order (one module each):
    `fill`    - one model call per run: attacker, target and victims (phrases of the
                run), place and source (among the candidates), and certainty.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
-               deaths, main or background (the lede tells the story's own attack).
+               deaths, main or background (the lede tells the story's own attack);
+               an attack placed in two countries is a campaign, and dropped.
 5. merge     - code (`service.core.records`): a run that goes on from the one before
                (`continues`: nothing stated in both disagrees but target or place wording,
                nor the attacker when it says "the strike" and gives no date) joins its
@@ -35,7 +36,7 @@ from service.core.records import continues, merge_duplicates, merged
 from service.core.templates import PromptTemplate
 from service.pipeline import cues
 from service.pipeline.clean import visible_sentences
-from service.pipeline.derive import build_event
+from service.pipeline.derive import build_event, is_campaign
 from service.pipeline.detect import VIOLENCE, detect
 from service.pipeline.fill import fill
 from service.pipeline.types import Ask, Numbered
@@ -65,7 +66,9 @@ def extract_events(
         if attack:
             filled = fill(ask, template, attack, field_threshold)
             event = build_event(filled, attack, article, reference)
-            if (
+            if is_campaign(event):
+                attack = []  # an aggregate, not one event: nothing goes on from it
+            elif (
                 previous
                 and previous[-1].number + 1 == run[0].number
                 and continues(events[-1], event, told=cues.refers_back(attack))

@@ -18,6 +18,10 @@
 - Main or background: an attack told in the headline or the first sentences is the
   story's own (news puts it there); one told only later is background.
 - Confidence: the highest P(attack) among the sentences, as `detect` scored them.
+
+`is_campaign` tells the pipeline which attacks are no one event: one placed in two
+countries or more ("airstrikes ... in Iraq and Syria") is a campaign, which ACLED codes
+as one event per country and the guidelines leave out as an aggregate.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 # "blew himself up", "a suicide bomber": how an attacker is also among the victims.
 _OWN_HARM = re.compile(r"\b(?:himself|herself|themselves|suicide)\b", re.I)
+# "the border between Iraq and Syria" is one place, though it names two countries.
+_BORDER = re.compile(r"\b(?:border|frontier|between)\b", re.I)
 
 
 def build_event(
@@ -79,6 +85,12 @@ def build_event(
         confidence=max((s.p_attack for s in sentences if s.p_attack is not None), default=None),
         spans=spans,
     )
+
+
+def is_campaign(event: Event) -> bool:
+    """Whether the attack's place spans countries ("Iraq and Syria"): a campaign."""
+    place = event.location.place
+    return bool(place and not _BORDER.search(place) and len(gazetteer().country_in(place)) > 1)
 
 
 def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phrase]:
