@@ -520,18 +520,22 @@ def test_two_spellings_of_one_name_in_the_alias_table_agree() -> None:
 
 
 @pytest.mark.parametrize(
-    ("place", "campaign"),
+    ("sentence", "field", "phrase", "campaign"),
     [
-        ("Iraq and Syria", True),
-        ("Iraq, Syria and Jordan", True),
-        ("the border between Iraq and Syria", False),
-        ("Baghdad, Iraq", False),
-        ("Iraq", False),
-        (None, False),
+        ("Jets bombed depots in Iraq and Syria.", "place", "Iraq and Syria", True),
+        ("Jets bombed depots in Iraq and Syria.", "place", "Iraq", True),  # the list goes on
+        ("Militias attacked posts in Iraq, Syria and Jordan.", "target", "posts in Iraq", True),
+        ("Jets hit the border between Iraq and Syria.", "place", "border between Iraq", False),
+        ("Missiles hit the United States and Britain.", "target", "the United States", False),
+        ("A blast hit Baghdad, Iraq, on Monday.", "place", "Baghdad", False),
     ],
 )
-def test_an_attack_placed_in_two_countries_is_a_campaign(place: str | None, campaign: bool) -> None:
-    assert is_campaign(_attack(0, location=Location(place=place))) is campaign
+def test_an_attack_placed_in_two_countries_is_a_campaign(
+    sentence: str, field: str, phrase: str, campaign: bool
+) -> None:
+    start = sentence.index(phrase)
+    event = _attack(0, spans={field: Span(start=start, end=start + len(phrase))})
+    assert is_campaign(event, sentence) is campaign
 
 
 def test_a_campaign_is_dropped_and_the_attacks_told_apart_from_it_stay() -> None:

@@ -66,7 +66,7 @@ def extract_events(
         if attack:
             filled = fill(ask, template, attack, field_threshold)
             event = build_event(filled, attack, article, reference)
-            if is_campaign(event):
+            if is_campaign(event, article):
                 attack = []  # an aggregate, not one event: nothing goes on from it
             elif (
                 previous

@@ -20,8 +20,9 @@
 - Confidence: the highest P(attack) among the sentences, as `detect` scored them.
 
 `is_campaign` tells the pipeline which attacks are no one event: one placed in two
-countries or more ("airstrikes ... in Iraq and Syria") is a campaign, which ACLED codes
-as one event per country and the guidelines leave out as an aggregate.
+countries or more ("airstrikes ... in Iraq and Syria", "attacking positions in Iraq,
+Syria and Jordan") is a campaign, which ACLED codes as one event per country and the
+guidelines leave out as an aggregate.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 _OWN_HARM = re.compile(r"\b(?:himself|herself|themselves|suicide)\b", re.I)
 # "the border between Iraq and Syria" is one place, though it names two countries.
 _BORDER = re.compile(r"\b(?:border|frontier|between)\b", re.I)
+# A list of names going on from a phrase: ", Syria and Jordan".
+_NAME = r"(?:the\s+)?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)*"
+_LIST = re.compile(rf"(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+){_NAME})*")
+_WHERE = re.compile(r"\b(?:in|across|throughout|inside)\s+", re.I)
 
 
 def build_event(
@@ -87,10 +92,21 @@ def build_event(
     )
 
 
-def is_campaign(event: Event) -> bool:
-    """Whether the attack's place spans countries ("Iraq and Syria"): a campaign."""
-    place = event.location.place
-    return bool(place and not _BORDER.search(place) and len(gazetteer().country_in(place)) > 1)
+def is_campaign(event: Event, article: str) -> bool:
+    """Whether the attack's place, or where its target is, spans countries: "Iraq and
+    Syria", "positions in Iraq, Syria and Jordan" (the phrase and the list of names that
+    goes on from it; a target's countries must follow "in": "the US and Britain" is who)."""
+    for field in ("place", "target"):
+        span = event.spans.get(field)
+        if span is None:
+            continue
+        listed = _LIST.match(article, span.end)  # matches, if only the empty string
+        phrase = article[span.start : listed.end() if listed else span.end]
+        if field == "target":
+            phrase = phrase[m.end() :] if (m := _WHERE.search(phrase)) else ""
+        if not _BORDER.search(phrase) and len(gazetteer().country_in(phrase)) > 1:
+            return True
+    return False
 
 
 def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phrase]:
