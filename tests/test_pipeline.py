@@ -394,6 +394,38 @@ def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "source"),
+    [
+        ("Police said the gunman fled on foot.", "Police", True),
+        (
+            "Iran's Revolutionary Guards confirmed Haniyeh's death.",
+            "Iran's Revolutionary Guards",
+            True,
+        ),
+        ("In a statement, the PMF made no accusation about who was responsible.", "PMF", True),
+        ("Hezbollah, in a statement, said it fired rockets at the base.", "Hezbollah", False),
+        ("Police said the man was armed. Police shot him dead.", "Police", False),
+        ("Rebels shelled the town, the army said.", "Rebels", False),
+    ],
+)
+def test_a_name_that_only_tells_of_the_attack_is_a_source(
+    text: str, name: str, source: bool
+) -> None:
+    sentences = [
+        Numbered(i + 1, s.start, s.end, s.text) for i, s in enumerate(split_sentences(text))
+    ]
+    assert cues.only_speaks(name, sentences) is source
+
+
+def test_a_source_is_not_the_attacker() -> None:
+    told = "Gunmen killed two guards, police said. Police said nobody claimed the attack."
+    event = _derived(told, attacker="police", victims="two guards")
+    assert event.attacker is None and "attacker" not in event.spans
+    claim = "Police said they shot the gunman dead outside the bank."
+    assert _derived(claim, attacker="Police").attacker == "Police"
+
+
+@pytest.mark.parametrize(
     ("phrase", "site"),
     [
         ("security forces headquarters", True),

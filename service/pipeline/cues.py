@@ -139,6 +139,18 @@ _WIDER = re.compile(
 )
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
+# What a source does after its name ("police said", "the Guards confirmed his death",
+# "the PMF made no accusation"), and what says the source did the attack itself.
+_SPEAKS = re.compile(
+    r"\s*(?:,[^,.]{0,80},\s*)?(?:has |have |had |also )?(?:said|says|say|told|reported|"
+    r"confirmed|announced|stated|added|denied|condemned|blamed|accused|made no)\b",
+    re.I,
+)
+_OWN_DEED = re.compile(
+    r"\b(?:it|they|we|he|she)\b[^.;]{0,40}?\b(?:carried out|conducted|fired|launched|attacked|"
+    r"struck|hit|killed|shot|bombed|targeted|set off|planted|detonated|responsible)\b",
+    re.I,
+)
 _CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s[—–]\s|\s+(?:but|which|who|after|when|as)\s")
 # "the group recently said", "Israel has also said": adverbs and auxiliaries before the
 # verb are not who said it; "X — an aside — said": X said it.
@@ -387,6 +399,20 @@ def is_generic_site(phrase: str) -> bool:
     """A kind of site with only an article: "the region", "a base" name no place."""
     words = phrase.split()
     return len(words) == 2 and words[0].lower() in _ARTICLES and bool(_SITE.fullmatch(words[1]))
+
+
+def only_speaks(name: str, sentences: list[Numbered]) -> bool:
+    """Whether every mention of `name` in the sentences reports or comments ("police
+    said", "the Guards confirmed his death") and none says it did the attack ("said it
+    fired"): a source, which a small model offers as the attacker."""
+    mentions = [
+        s.text[m.end() :]
+        for s in sentences
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", s.text)
+    ]
+    return bool(mentions) and all(
+        _SPEAKS.match(rest) and not _OWN_DEED.search(rest) for rest in mentions
+    )
 
 
 def sources(sentences: list[Numbered]) -> list[Phrase]:

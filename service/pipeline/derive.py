@@ -11,7 +11,9 @@
   of site ("security forces headquarters") is neither the attacker nor the victims. The
   victims are not also the attacker (the same phrase, or one of two words or more
   inside theirs), unless the sentences say how ("blew himself up", "suicide"): a small
-  model names the murdered as the murderer.
+  model names the murdered as the murderer. Nor is the attacker a name that only tells
+  of the attack ("police said", "the Guards confirmed his death"), unless it says it
+  did it ("said it fired").
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -34,7 +36,14 @@ from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
 from service.core.dates import resolve_date
 from service.core.records import deaths
-from service.pipeline.cues import HURT, Phrase, is_generic_site, names_people, names_site
+from service.pipeline.cues import (
+    HURT,
+    Phrase,
+    is_generic_site,
+    names_people,
+    names_site,
+    only_speaks,
+)
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
@@ -121,6 +130,8 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["victims"]  # nobody is said to be killed or hurt
     if "attacker" in chosen and names_site(chosen["attacker"].text):
         del chosen["attacker"]  # a site is hit; it attacks no one
+    elif "attacker" in chosen and only_speaks(chosen["attacker"].text, sentences):
+        del chosen["attacker"]  # who tells of the attack, not who did it
     victims = chosen.get("victims")
     if (
         victims
