@@ -135,6 +135,8 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("12 dead after a bombing.", 12, None),
         ("Rockets hit the base with no damage or casualties.", 0, 0),
         ("Nobody was hurt in the attack.", 0, 0),
+        ("The strike caused no civilian casualties.", None, None),  # others may be hurt
+        ("A drone hit the convoy; there were no US casualties.", None, None),
         ("The strike hit a depot in 1998.", None, None),
         ("A drone strike killed Quds Force commander Qassem Soleimani.", 1, None),
         ("The raid killed a judge and wounded 3 guards.", 1, 3),

@@ -114,13 +114,15 @@ _PEOPLE = re.compile(
     r"nationals?|general|colonel|captain|major|lieutenant|sergeant)$",
     re.I,
 )
+# "No damage or casualties": nobody hurt. "No civilian casualties" leaves the others.
+_NO_ONE = r"\bno (?:(?!civilian|collateral|american|u\.?s\.?\b|local|israeli|iraqi)\w+ ){0,2}?"
 _NO_DEATHS = re.compile(
-    r"\bno (?:\w+ ){0,2}?(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
+    rf"{_NO_ONE}(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
     r"\bnobody was (?:killed|hurt)\b",
     re.I,
 )
 _NO_INJURIES = re.compile(
-    r"\bno (?:\w+ ){0,2}?(?:casualties|injuries|one was (?:hurt|injured|wounded))\b|"
+    rf"{_NO_ONE}(?:casualties|injuries|one was (?:hurt|injured|wounded))\b|"
     r"\bnobody was (?:hurt|injured|wounded)\b",
     re.I,
 )
