@@ -406,6 +406,7 @@ def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
         ),
         ("In a statement, the PMF made no accusation about who was responsible.", "PMF", True),
         ("Hezbollah, in a statement, said it fired rockets at the base.", "Hezbollah", False),
+        ("Hamas said its fighters had shot two soldiers.", "Hamas", False),
         ("Police said the man was armed. Police shot him dead.", "Police", False),
         ("Rebels shelled the town, the army said.", "Rebels", False),
     ],

@@ -149,8 +149,9 @@ _SPEAKS = re.compile(
     re.I,
 )
 _OWN_DEED = re.compile(
-    r"\b(?:it|they|we|he|she)\b[^.;]{0,40}?\b(?:carried out|conducted|fired|launched|attacked|"
-    r"struck|hit|killed|shot|bombed|targeted|set off|planted|detonated|responsible)\b",
+    r"\b(?:it|they|we|he|she|its|their|our|his|her)\b[^.;]{0,40}?\b(?:carried out|conducted|"
+    r"fired|launched|attacked|struck|hit|killed|shot|bombed|targeted|set off|planted|"
+    r"detonated|responsible)\b",
     re.I,
 )
 _CLAUSE_END = re.compile(r"[,;:!?()\"“”]|\.(?:\s|$)|\s[—–]\s|\s+(?:but|which|who|after|when|as)\s")
