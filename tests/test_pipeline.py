@@ -142,6 +142,12 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("The raid killed a judge and wounded 3 guards.", 1, 3),
         ("2024-02-08 US kills commander of militia in Iraq", 1, None),  # a dated headline
         ("At 10:30 a blast killed 2 and wounded 5.", 2, 5),
+        # The dead of an earlier attack that a clause tells of are not this one's.
+        ("The strikes come days after US forces killed the leader of a militia.", None, None),
+        ("The US struck Iraq as tensions rose after an Israeli strike killed 2.", None, None),
+        ("The raid was in retaliation for the killing of three soldiers.", None, None),
+        ("Two were killed after gunmen opened fire on a bus.", 2, None),
+        ("Protests grew after an airstrike killed 9 people.", 9, None),  # no attack before
     ],
 )
 def test_counts_are_read_next_to_a_killing_or_wounding_word(
@@ -315,19 +321,23 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
     assert event.deaths.best == 2
 
 
-def _derived(sentence: str, **chosen: str) -> Event:
-    """The event `derive` makes of one sentence with the model's `chosen` phrases."""
-    event = _event(sentence)
+def _numbered(text: str) -> list[Numbered]:
+    return [Numbered(i + 1, s.start, s.end, s.text) for i, s in enumerate(split_sentences(text))]
+
+
+def _derived(text: str, **chosen: str) -> Event:
+    """The event `derive` makes of the sentences with the model's `chosen` phrases."""
+    event = _numbered(text)
     offered = {p.text: p for p in [*phrases(event), *cues.places(event)]}
     filled = Filled(
-        spans={field: offered[text] for field, text in chosen.items()},
+        spans={field: offered[phrase] for field, phrase in chosen.items()},
         chosen={},
         type=SubEventType.AIR_DRONE_STRIKE,
         killed=None,
         injured=None,
         certainty=Certainty.CONFIRMED,
     )
-    return build_event(filled, event, sentence, None)
+    return build_event(filled, event, text, None)
 
 
 @pytest.mark.parametrize(
@@ -355,6 +365,9 @@ def test_victims_are_people_killed_or_hurt_and_each_phrase_holds_one_role() -> N
     struck = "US jets struck Kataib Hezbollah fighters near the border on Tuesday."
     event = _derived(struck, attacker="US jets", victims="Kataib Hezbollah fighters")
     assert event.victims is None and "victims" not in event.spans  # nobody killed or hurt
+    hosts = "Iraq hosts 2,500 US troops. A rocket attack killed a contractor at a base."
+    assert _derived(hosts, victims="US troops").victims is None  # hurt in another sentence
+    assert _derived(hosts, victims="a contractor").victims == "a contractor"
     killed = "A US drone killed a Kataib Hezbollah commander in Baghdad."
     both = _derived(
         killed, target="a Kataib Hezbollah commander", victims="a Kataib Hezbollah commander"
@@ -365,6 +378,16 @@ def test_victims_are_people_killed_or_hurt_and_each_phrase_holds_one_role() -> N
     group = "Iraq's Popular Mobilization Forces"
     hit = _derived(side, target=group, victims=group)
     assert (hit.target, hit.victims) == (group, None)
+
+
+def test_victims_named_in_a_clause_about_an_earlier_attack_are_not_this_ones() -> None:
+    told = "Tuesday's strikes come days after US forces killed the leader of a militia group."
+    event = _derived(told, attacker="US forces", victims="the leader of a militia group")
+    assert event.victims is None and "victims" not in event.spans
+    own = "US forces killed the leader of a militia group days after a rocket attack."
+    assert _derived(own, victims="the leader of a militia group").victims is not None
+    wanted = "Police sought a man responsible for a blast which injured several people."
+    assert _derived(wanted, victims="several people").victims == "several people"
 
 
 def test_a_site_neither_attacks_nor_is_hurt() -> None:
@@ -388,8 +411,12 @@ def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
         bus, attacker="Peruvian presidential guards", victims="seven Peruvian presidential guards"
     )
     assert guards.attacker is None
-    us = "A US drone killed three US soldiers by mistake."  # one word inside: no telling
-    assert _derived(us, attacker="US", victims="three US soldiers").attacker == "US"
+    hit = "A drone attack killed three US soldiers at Tower 22, a base of US forces."
+    assert _derived(hit, attacker="US forces", victims="three US soldiers").attacker is None
+    other = "Militants killed three US soldiers in an ambush."
+    assert _derived(other, attacker="Militants", victims="three US soldiers").attacker
+    shorter = "Dzhokhar Tsarnaev set off the bomb. Tsarnaev was sentenced to death."
+    assert _derived(shorter, attacker="Dzhokhar Tsarnaev", victims="Tsarnaev").attacker
     own = "McDade was killed when he blew himself up planting a bomb at the exchange."
     bomber = _derived(own, attacker="McDade", victims="McDade")
     assert (bomber.attacker, bomber.victims) == ("McDade", "McDade")
@@ -414,10 +441,7 @@ def test_the_one_killed_is_not_the_attacker_unless_by_their_own_hand() -> None:
 def test_a_name_that_only_tells_of_the_attack_is_a_source(
     text: str, name: str, source: bool
 ) -> None:
-    sentences = [
-        Numbered(i + 1, s.start, s.end, s.text) for i, s in enumerate(split_sentences(text))
-    ]
-    assert cues.only_speaks(name, sentences) is source
+    assert cues.only_speaks(name, _numbered(text)) is source
 
 
 def test_a_source_is_not_the_attacker() -> None:

@@ -131,6 +131,15 @@ def _clash(x: str | None, y: str | None) -> bool:
     return x is not None and y is not None and not _agree(x, y)
 
 
+def named_within(part: str, whole: str) -> bool:
+    """Whether `whole` names the side `part` names, in as many words or more ('US forces'
+    in 'three US soldiers'; words any armed side is called by count for nothing), or is
+    its alias ('CENTCOM', 'US')."""
+    return _naming(normalise(part)) <= _naming(normalise(whole)) or canonical(part) == canonical(
+        whole
+    )
+
+
 def _agree(x: str, y: str) -> bool:
     """Equal, one names the other with more words ('US' and 'US forces'), or two
     spellings of one name in the alias table ('CENTCOM' and 'US'). Words any armed side

@@ -4,10 +4,12 @@ Measured on the seeds, a 1.5B model asked for every field of an attack took ten 
 of output per field, 20-30 s a call, and chose "carried out" as the weapon and
 "on the condition of anonymity" as the date. What news wording states plainly, code
 reads here: the weapon (a lexicon of means), the date phrase (weekdays, months,
-"yesterday", "last week"), casualty counts next to a killing or wounding word, and the
-sub-event type. For place and source, code lists the phrases that can be one (after
-"in", "near", "at"... that end in a name or a kind of site, or a town named before the
-attack noun; before "said", after "according to") and the model only chooses among them.
+"yesterday", "last week"), casualty counts next to a killing or wounding word (not
+those of an earlier attack a clause tells of: "the strikes come days after US forces
+killed the leader..."), and the sub-event type. For place and source, code lists the
+phrases that can be one (after "in", "near", "at"... that end in a name or a kind of
+site, or a town named before the attack noun; before "said", after "according to") and
+the model only chooses among them.
 
 Every value is a span of the article with its offsets, or None.
 """
@@ -268,11 +270,36 @@ def refers_back(sentences: list[Numbered]) -> bool:
 # three soldiers last month": a date in a clause about an earlier event, which the
 # attack followed or answered, dates that event. Not "after": in "two were killed after
 # gunmen opened fire on Tuesday" the clause tells the attack itself.
-_EARLIER = re.compile(
-    r"\b(?:since|responsible for|in (?:retaliation|response|revenge) (?:for|to)|"
-    r"(?:set off|triggered|sparked|provoked) by)\b[^,;:.]*$",
-    re.I,
+_ANSWERED = (
+    r"since|in (?:retaliation|response|revenge) (?:for|to)|"
+    r"(?:set off|triggered|sparked|provoked) by"
 )
+_EARLIER = re.compile(rf"\b(?:{_ANSWERED}|responsible for)\b[^,;:.]*$", re.I)
+
+
+# "as tensions rose after an Israeli airstrike in Beirut that killed...", "the strikes
+# come days after US forces killed the leader...": in a sentence that has told an attack
+# already, a clause from "after" goes on to another, earlier one. Its dead and wounded
+# are that attack's. (Alone, "after" may open the attack itself: "two were killed after
+# gunmen opened fire".)
+_AFTER_ANOTHER = re.compile(
+    r"\b(?:(?:days|hours|weeks|months) after|after (?:an?|another)\s)[^,;:.]*$", re.I
+)
+# The attack answered ("in retaliation for the killing of three soldiers"). Not
+# "responsible for": "a man responsible for a blast which injured several people" tells
+# of the attack itself as often as of an earlier one.
+_ANSWERING = re.compile(rf"\b(?:{_ANSWERED})\b[^,;:.]*$", re.I)
+_TOLD = re.compile(r"\b(?:(?:air)?strikes?|attack\w*|bomb\w*|raids?|shell\w*|struck)\b", re.I)
+
+
+def about_another(text: str, at: int) -> bool:
+    """Whether the words at `at` in a sentence are in a clause about another, earlier
+    attack (`_ANSWERING`, `_AFTER_ANOTHER`), not the one the sentence tells."""
+    head = text[:at]
+    if _ANSWERING.search(head):
+        return True
+    after = _AFTER_ANOTHER.search(head)
+    return after is not None and _TOLD.search(head[: after.start()]) is not None
 
 
 def when(sentences: list[Numbered]) -> Phrase | None:
@@ -291,21 +318,23 @@ def when(sentences: list[Numbered]) -> Phrase | None:
 
 def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:
     """Killed and injured as the sentences state them, digits or words; 0 only on 'no
-    casualties', 'nobody was hurt'. The first stated figure wins; years are not counts."""
-    text = " ".join(alpha2digit(s.text, "en", threshold=0) for s in sentences)
-    return _count(text, _KILLED, _NO_DEATHS), _count(text, _INJURED, _NO_INJURIES)
+    casualties', 'nobody was hurt'. The first stated figure wins; years are not counts,
+    nor the dead of another attack a clause tells of (`about_another`)."""
+    texts = [alpha2digit(s.text, "en", threshold=0) for s in sentences]
+    return _count(texts, _KILLED, _NO_DEATHS), _count(texts, _INJURED, _NO_INJURIES)
 
 
-def _count(text: str, patterns: list[re.Pattern[str]], none: re.Pattern[str]) -> int | None:
+def _count(texts: list[str], patterns: list[re.Pattern[str]], none: re.Pattern[str]) -> int | None:
     found = [
-        (m.start(), _figure(m.group(1)))
+        (i, m.start(), _figure(m.group(1)))
+        for i, text in enumerate(texts)
         for pattern in patterns
         for m in pattern.finditer(text)
-        if _figure(m.group(1)) not in _YEARS
+        if _figure(m.group(1)) not in _YEARS and not about_another(text, m.start())
     ]
     if found:
-        return min(found)[1]
-    return 0 if none.search(text) else None
+        return min(found)[2]
+    return 0 if none.search(" ".join(texts)) else None
 
 
 def _figure(group: str | None) -> int:

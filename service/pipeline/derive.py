@@ -5,13 +5,17 @@
 - Country: from the place, by gazetteer (`places`), never from the model. A place that
   is only a country's name ("in Iraq") is the country, not a place; a bare kind of
   site ("the region") names no place, and is null.
-- Roles: victims only where the sentences say someone was killed or hurt; a phrase chosen
-  both as target and as victims is the victims when it names people ("US troops"),
-  else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head is a kind
+- Roles: victims only where their sentence says someone was killed or hurt, and not in
+  a clause about an earlier attack ("days after US forces killed the leader..."); a
+  phrase chosen both as target and as victims is the victims when it names people ("US
+  troops"), else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head
+  is a kind
   of site ("security forces headquarters") is neither the attacker nor the victims. The
-  victims are not also the attacker (the same phrase, or one of two words or more
-  inside theirs), unless the sentences say how ("blew himself up", "suicide"): a small
-  model names the murdered as the murderer. Nor is the attacker a name that only tells
+  attacker is not named within the victims ("US forces" in "three US soldiers",
+  "Peruvian presidential guards" in "seven Peruvian presidential guards": the same
+  names, not counting the words any armed side is called by), unless the sentences say
+  how ("blew himself up", "suicide"): a small model names the murdered as the murderer,
+  and the side hit as the side that struck. Nor is the attacker a name that only tells
   of the attack ("police said", "the Guards confirmed his death"), unless it says it
   did it ("said it fired").
 - Sub-event type: read by `cues` from the weapon and the wording.
@@ -35,10 +39,11 @@ import re
 from schemas.events import Event, Evidence, Location, Span
 from schemas.vocab import MatchKind, Prominence
 from service.core.dates import resolve_date
-from service.core.records import deaths
+from service.core.records import deaths, named_within
 from service.pipeline.cues import (
     HURT,
     Phrase,
+    about_another,
     is_generic_site,
     names_people,
     names_site,
@@ -126,8 +131,12 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["target"]  # one phrase cannot be both sides
     elif target and victims and target.text == victims.text:
         del chosen["target" if names_people(victims.text) else "victims"]
-    if "victims" in chosen and not any(HURT.search(s.text) for s in sentences):
-        del chosen["victims"]  # nobody is said to be killed or hurt
+    victims = chosen.get("victims")
+    said = _sentence_of(victims, sentences) if victims else None
+    if victims and not (said and HURT.search(said.text)):
+        del chosen["victims"]  # its sentence tells of nobody killed or hurt
+    elif victims and said and about_another(said.text, victims.start - said.start):
+        del chosen["victims"]  # the dead of an earlier attack a clause tells of
     if "attacker" in chosen and names_site(chosen["attacker"].text):
         del chosen["attacker"]  # a site is hit; it attacks no one
     elif "attacker" in chosen and only_speaks(chosen["attacker"].text, sentences):
@@ -136,22 +145,17 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
     if (
         victims
         and "attacker" in chosen
-        and _names_within(chosen["attacker"].text, victims.text)
+        and named_within(chosen["attacker"].text, victims.text)
         and not any(_OWN_HARM.search(s.text) for s in sentences)
     ):
-        del chosen["attacker"]  # the one killed did not kill, unless by their own hand
+        del chosen["attacker"]  # the side hit did not strike, unless by its own hand
     if "victims" in chosen and names_site(chosen["victims"].text):
         del chosen["victims"]  # a site is not who was hurt
     return chosen
 
 
-def _names_within(attacker: str, victims: str) -> bool:
-    """The attacker's phrase is the victims' or, of two words or more, inside it
-    ("peruvian presidential guards" of "seven peruvian presidential guards")."""
-    if attacker == victims:
-        return True
-    words = attacker.lower().split()
-    return len(words) >= 2 and f" {' '.join(words)} " in f" {victims.lower()} "
+def _sentence_of(phrase: Phrase, sentences: list[Numbered]) -> Numbered | None:
+    return next((s for s in sentences if s.start <= phrase.start < s.end), None)
 
 
 def _is_place(text: str) -> bool:
