@@ -135,17 +135,19 @@ def named_within(part: str, whole: str) -> bool:
     """Whether `whole` names the side `part` names, in as many words or more ('US forces'
     in 'three US soldiers'; words any armed side is called by count for nothing), or is
     its alias ('CENTCOM', 'US')."""
-    return _naming(normalise(part)) <= _naming(normalise(whole)) or canonical(part) == canonical(
-        whole
-    )
+    return _within(normalise(part), normalise(whole))
 
 
 def _agree(x: str, y: str) -> bool:
     """Equal, one names the other with more words ('US' and 'US forces'), or two
     spellings of one name in the alias table ('CENTCOM' and 'US'). Words any armed side
     may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
-    a, b = _naming(x), _naming(y)
-    return a <= b or b <= a or canonical(x) == canonical(y)
+    return _within(x, y) or _within(y, x)
+
+
+def _within(part: str, whole: str) -> bool:
+    """`named_within` of two normalised names."""
+    return _naming(part) <= _naming(whole) or canonical(part) == canonical(whole)
 
 
 def _naming(value: str) -> set[str]:

@@ -9,9 +9,8 @@
   a clause about an earlier attack ("days after US forces killed the leader..."); a
   phrase chosen both as target and as victims is the victims when it names people ("US
   troops"), else the target ("Iraq's Popular Mobilization Forces"). A phrase whose head
-  is a kind
-  of site ("security forces headquarters") is neither the attacker nor the victims. The
-  attacker is not named within the victims ("US forces" in "three US soldiers",
+  is a kind of site ("security forces headquarters") is neither the attacker nor the
+  victims. The attacker is not named within the victims ("US forces" in "three US soldiers",
   "Peruvian presidential guards" in "seven Peruvian presidential guards": the same
   names, not counting the words any armed side is called by), unless the sentences say
   how ("blew himself up", "suicide"): a small model names the murdered as the murderer,
