@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -175,7 +176,7 @@ def test_weapon_and_date_phrases_are_read_by_code_with_offsets(
     sentence: str, weapon: str | None, when: str | None
 ) -> None:
     event = _event(sentence, start=7)
-    for found, expected in ((cues.weapon(event), weapon), (cues.when(event), when)):
+    for found, expected in ((cues.weapon(event), weapon), (cues.when(event, lede=""), when)):
         assert (found and found.text) == expected
         if found:
             assert sentence[found.start - 7 : found.end - 7] == found.text
@@ -297,7 +298,7 @@ def test_a_derived_event_carries_exact_evidence_and_field_offsets() -> None:
         spans={
             "attacker": by_text["Rebels"],
             "place": by_text["Qusayr"],
-            "when": cues.when(event_sentences),
+            "when": cues.when(event_sentences, lede=""),
             "source": next(p for p in cues.sources(event_sentences) if p.text == "the army"),
         },
         chosen={"attacker": 0.9, "source": 0.6},
@@ -684,6 +685,7 @@ def test_an_attack_named_as_already_told(sentence: str, back: bool) -> None:
             "Wednesday evening",
         ),
         ("Drones have hit the port since militants attacked the city on Oct. 7.", None),
+        ("The pipeline was dynamited 125 times since January 1988.", None),
         ("Jets struck in retaliation for a raid on Monday.", None),
         ("Two were killed after gunmen opened fire on Tuesday.", "on Tuesday"),
         ("On Friday, rockets hit the base, since the truce had ended.", "On Friday"),
@@ -692,15 +694,41 @@ def test_an_attack_named_as_already_told(sentence: str, back: bool) -> None:
 def test_a_date_in_a_clause_about_an_earlier_event_does_not_date_the_attack(
     sentences: str, date: str | None
 ) -> None:
-    found = cues.when(_event(sentences))
+    found = cues.when(_event(sentences), lede="")
     assert (found.text if found else None) == date
 
 
 @pytest.mark.parametrize(
-    "phrase", ["The next day", "The following day", "Two days later", "the day before"]
+    ("sentences", "date"),
+    [
+        # past the lede, "Tuesday's airstrike" names the story's own attack, told already
+        (
+            "Tuesday's airstrike follows a spike in violence. Earlier in the day, Israel "
+            "struck Beirut.",
+            "Earlier in the day",
+        ),
+        ("Tuesday's airstrike occurred as talks went on. A drone killed three soldiers.", None),
+        # a possessive date the lede does not give dates the attack told here
+        ("During yesterday's attack we inflicted eight casualties.", "yesterday"),
+    ],
+)
+def test_a_possessive_date_the_lede_gave_names_the_story_s_own_attack(
+    sentences: str, date: str | None
+) -> None:
+    lede = "US forces carried out an airstrike in Iraq on Tuesday night."
+    later = [replace(s, number=s.number + cues.LEDE) for s in _numbered(sentences)]
+    found = cues.when(later, lede)
+    assert (found.text if found else None) == date
+    first = cues.when(_numbered(sentences), lede)  # in the lede itself, it dates its attack
+    assert first is not None and first.text in {"Tuesday", "yesterday"}
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["The next day", "The following day", "Two days later", "the day before", "Later that day"],
 )
 def test_a_day_told_from_another_event_is_a_date_left_unresolved(phrase: str) -> None:
-    found = cues.when(_event(f"{phrase}, two rockets targeted the outpost."))
+    found = cues.when(_event(f"{phrase}, two rockets targeted the outpost."), lede="")
     assert found is not None and found.text == phrase
     assert resolve_date(found.text, dt.date(2024, 2, 8)).value is None
 

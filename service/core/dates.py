@@ -24,12 +24,14 @@ _PUBLISHED = [
     ),
 ]
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
-#: "The next day", "two days later": a day counted from another event's, not from the
-#: dateline, so never resolved; and an attack told so is not the one told just before.
+#: "The next day", "two days later", "earlier in the day": a time counted from another
+#: event's, not from the dateline, so never resolved; and an attack told so is not the
+#: one told just before.
 AFTERWARDS = re.compile(
     r"\b(?:(?:the|a) (?:next|following|previous) (?:day|night|morning|week)|"
     r"(?:a|one|two|three|four|five|six|\d+) days? (?:later|earlier|before)|"
-    r"the day (?:before|after))\b",
+    r"the day (?:before|after)|"
+    r"(?:earlier|later) (?:in the|that) (?:day|morning|afternoon|evening|night))\b",
     re.I,
 )
 #: Earliest publication date taken from a text: a "Published: 0001-01-01" is noise,

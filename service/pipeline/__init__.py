@@ -54,7 +54,9 @@ def extract_events(
 ) -> tuple[list[Event], list[str]]:
     """Events of one article, and warnings for the caller."""
     warnings: list[str] = []
-    violent = [s for s in visible_sentences(article) if VIOLENCE.search(s.text)]
+    sentences = visible_sentences(article)
+    lede = " ".join(s.text for s in sentences if s.number <= cues.LEDE)
+    violent = [s for s in sentences if VIOLENCE.search(s.text)]
     runs = adjacent(violent)
     if len(runs) > MAX_RUNS:
         warnings.append(f"{len(runs)} runs of violent sentences: only the first {MAX_RUNS} read")
@@ -64,7 +66,7 @@ def extract_events(
         # Fill right after detect: the server still holds the run's sentences.
         attack = detect(ask, template, run, threshold)
         if attack:
-            filled = fill(ask, template, attack, field_threshold)
+            filled = fill(ask, template, attack, field_threshold, lede)
             event = build_event(filled, attack, article, reference)
             if is_campaign(event, article):
                 attack = []  # an aggregate, not one event: nothing goes on from it

@@ -28,6 +28,7 @@ from service.pipeline.types import Numbered
 
 MAX_CHOICES = 40  # candidate places or sources offered to the model, per attack
 MAX_PHRASE_WORDS = 6
+LEDE = 3  # headline and first sentences, as numbered by `clean`: the story's own attack
 
 
 @dataclass(frozen=True)
@@ -302,18 +303,36 @@ def about_another(text: str, at: int) -> bool:
     return after is not None and _TOLD.search(head[: after.start()]) is not None
 
 
-def when(sentences: list[Numbered]) -> Phrase | None:
+_SINCE = re.compile(r"since\b", re.I)  # "since January 1988" starts a period, no attack's day
+# "Tuesday's airstrike": a date that names an attack, as one the reader knows.
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+
+def when(sentences: list[Numbered], lede: str) -> Phrase | None:
     """The first phrase that dates the attack ('on Tuesday', 'Feb. 7', 'last week'), else
-    the first year it is placed in ('in 2020'); not one that dates an earlier event."""
+    the first year it is placed in ('in 2020'); not one that dates an earlier event, nor,
+    past the `lede` (the text of the story's first sentences), a possessive one the lede
+    dates its attack by: "Tuesday's airstrike, reported earlier by Reuters, follows..."
+    names the story's own attack, told already, in a sentence about another."""
     for pattern in (_DATE, _IN_YEAR):
         for s in sentences:
             for found in pattern.finditer(s.text):
                 if _VAGUE.match(found.group()) and not found.group()[0].isupper():
                     continue
-                if _EARLIER.search(s.text[: found.start()]):
+                if _EARLIER.search(s.text[: found.start()]) or _SINCE.match(found.group()):
+                    continue
+                if s.number > LEDE and _names_told(found.group(), s.text[found.end() :], lede):
                     continue
                 return Phrase(found.group(), s.start + found.start(), s.start + found.end())
     return None
+
+
+def _names_told(date: str, rest: str, lede: str) -> bool:
+    """Whether `date` + `rest` is "Tuesday's ..." and the lede says "Tuesday" too."""
+    return (
+        bool(_POSSESSIVE.match(rest))
+        and re.search(rf"\b{re.escape(date)}\b", lede, re.I) is not None
+    )
 
 
 def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:

@@ -41,6 +41,7 @@ from service.core.dates import resolve_date
 from service.core.records import deaths, named_within
 from service.pipeline.cues import (
     HURT,
+    LEDE,
     Phrase,
     about_another,
     is_generic_site,
@@ -52,7 +53,6 @@ from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
 from service.pipeline.types import Numbered
 
-LEDE = 3  # headline and first sentences, as numbered by `clean`
 _FIELD_OF_SPAN = {"when": "date", "source": "reported_by"}
 # "blew himself up", "a suicide bomber": how an attacker is also among the victims.
 _OWN_HARM = re.compile(r"\b(?:himself|herself|themselves|suicide)\b", re.I)

@@ -152,10 +152,12 @@ def _text(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
-def fill(ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: float) -> Filled:
-    """Ask for one attack's judgement fields; code reads the rest (`cues`). A field the
-    model gave less than `threshold` probability is left null: a confident wrong value is
-    worse than none."""
+def fill(
+    ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: float, lede: str
+) -> Filled:
+    """Ask for one attack's judgement fields; code reads the rest (`cues`; `lede`, the
+    story's first sentences, for the date). A field the model gave less than `threshold`
+    probability is left null: a confident wrong value is worse than none."""
     candidates = phrases(event)
     places, sources = cues.places(event), cues.sources(event)
     messages = template.render_stage("fill", sentences=event)
@@ -174,7 +176,7 @@ def fill(ask: Ask, template: PromptTemplate, event: list[Numbered], threshold: f
             continue
         if not (name in _ACTORS and cues.is_weapon(_text(value))):
             spans[name] = next(p for p in offered if p.text == _text(value))
-    for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event))):
+    for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event, lede))):
         if found is not None:
             spans[name] = found
     killed, injured = cues.counts(event)
