@@ -794,3 +794,32 @@ def test_the_violence_prefilter_keeps_all_but_one_wikievents_attack_sentence() -
                 attack += 1
                 kept += bool(VIOLENCE.search(s.text))
     assert (attack, kept) == (132, 131)
+
+
+@pytest.mark.parametrize(
+    ("sentences", "done"),
+    [
+        ("A car bomb went off outside the ministry.", True),
+        ("Gunmen opened fire on a bus, police said.", True),
+        ("The attack came as talks resumed.", True),
+        ("Two soldiers were killed near the border.", True),
+        ("The rebels will step up their actions to destroy bridges and murder officials.", False),
+        ("The drone triggered fears of potential terrorist attacks.", False),
+        ("The army announced the seizure of rifles and 29 grenade launchers.", False),
+        ("The group vowed to attack the capital. Police foiled a plot to bomb a bridge.", False),
+        ("Officials warned of attacks, but on Monday rebels shelled the town.", True),
+    ],
+)
+def test_only_an_attack_told_as_done_is_an_attack(sentences: str, done: bool) -> None:
+    assert cues.tells_deed(_numbered(sentences)) is done
+
+
+def test_a_run_the_model_calls_an_attack_that_tells_of_none_done_gives_no_event() -> None:
+    article = (
+        "The rebels will step up their actions to destroy bridges and murder officials. "
+        "Officials met on Monday. A drone strike hit a convoy in Baghdad."
+    )
+    events, _ = extract_events(
+        _scripted([None]), load_template("stages@v3"), article, None, 0.5, 0.0
+    )
+    assert [e.evidence[0].quote for e in events] == ["A drone strike hit a convoy in Baghdad."]

@@ -6,7 +6,9 @@ Stages, in order (one module each):
                number the rest.
 2. `detect`  - sentences that use the words of violence, in runs of at most three
                adjacent ones; one small model call per run: "does it report an
-               attack?", scored by the probability of `true`.
+               attack?", scored by the probability of `true`. A run that tells of no
+               attack done (threats, plans, fears, weapons found: `cues.tells_deed`)
+               reports none, whatever the model says.
 3. `cues`    - code reads each attack run: weapon, date phrase, counts, type, and
                candidate places and sources.
    `fill`    - one model call per run: attacker, target and victims (phrases of the
@@ -65,6 +67,8 @@ def extract_events(
     for run in runs[:MAX_RUNS]:
         # Fill right after detect: the server still holds the run's sentences.
         attack = detect(ask, template, run, threshold)
+        if attack and not cues.tells_deed(attack):
+            attack = None  # threats, plans, fears, weapons found: no attack done
         if attack:
             filled = fill(ask, template, attack, field_threshold, lede)
             event = build_event(filled, attack, article, reference)

@@ -262,6 +262,36 @@ _BACK = re.compile(
 )
 
 
+# An attack told as done: a deed's past tense or its name ("struck", "the bombing", "went
+# off", "were killed"), as opposed to weapons found ("the seizure of ... grenades").
+_DEED = re.compile(
+    rf"\b(?:{_DEATH}|{_HARM}|attack(?:ed|s|ing)?|struck|(?:air)?strikes?|bomb(?:ed|ings?|s)?|"
+    r"blasts?|explo(?:ded|sions?)|detonated|went off|blew up|blown up|fired|firing|shot|"
+    r"shooting|shell(?:ed|ing)|ambush(?:ed)?|raid(?:ed|s)?|kidnap\w*|abduct\w*|hijack\w*|"
+    r"burn(?:ed|t)|set (?:fire|ablaze)|torched|dynamited?|destroy(?:ed|ing)|damag(?:ed|ing)|"
+    r"assassinat\w*|massacr\w*|murder\w*|stabb(?:ed|ing)|hit|clash(?:ed|es)?|casualties|"
+    r"sabotag\w*|fighting|battle|hurled|threw|thrown|launched|targeted|victims?|opened fire|"
+    r"gunned|rammed|stormed|hostages?|beheaded|executed|tortured|set off)\b",
+    re.I,
+)
+# ... but not one only planned, threatened, feared or foiled in its own clause ("the
+# insurgents will step up their actions to destroy...", "fears of potential attacks").
+_UNDONE = re.compile(
+    r"\b(?:will|would|could|should|might|can|must|shall|threat\w*|plan\w*|plot\w*|vow\w*|"
+    r"intend\w*|seek\w*|prepar\w*|warn\w*|fears?|feared|potential|possible|prevent\w*|"
+    r"foil\w*|thwart\w*)\b[^,;:.]*$",
+    re.I,
+)
+
+
+def tells_deed(sentences: list[Numbered]) -> bool:
+    """Whether the sentences tell of an attack as done, not only planned, threatened or
+    feared, nor weapons found: the model, told so, still says yes to such sentences."""
+    return any(
+        not _UNDONE.search(s.text[: m.start()]) for s in sentences for m in _DEED.finditer(s.text)
+    )
+
+
 def refers_back(sentences: list[Numbered]) -> bool:
     """Whether the sentences name an attack as one the story has already told."""
     return any(_BACK.search(s.text) for s in sentences)
