@@ -454,6 +454,28 @@ def test_a_source_is_not_the_attacker() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "hit"),
+    [
+        ("The strike followed three attacks on U.S. forces in recent days.", "U.S. forces", True),
+        ("Militants attacked the convoy. Rockets targeted the convoy at dawn.", "convoy", True),
+        ("Jets struck rebels in the hills.", "rebels", True),
+        ("Rebels struck back after attacks on rebels.", "Rebels", False),  # one is the deed
+        ("U.S. forces struck a depot after attacks on U.S. forces.", "U.S. forces", False),
+    ],
+)
+def test_a_name_that_is_only_what_an_attack_hit_is_the_side_hit(
+    text: str, name: str, hit: bool
+) -> None:
+    assert cues.only_attacked(name, _numbered(text)) is hit
+
+
+def test_the_side_hit_is_not_the_attacker() -> None:
+    told = "Officials said the strike followed attacks on U.S. forces. Two rockets hit a base."
+    assert _derived(told, attacker="U.S. forces").attacker is None
+    assert _derived("U.S. forces hit a base.", attacker="U.S. forces").attacker == "U.S. forces"
+
+
+@pytest.mark.parametrize(
     ("phrase", "site"),
     [
         ("security forces headquarters", True),

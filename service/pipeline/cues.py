@@ -496,6 +496,26 @@ def only_speaks(name: str, sentences: list[Numbered]) -> bool:
     )
 
 
+# "attacks on U.S. forces", "rockets targeted the base": what comes right after is hit.
+_HIT_BEFORE = re.compile(
+    r"\b(?:(?:(?:air)?strikes?|attacks?|raids?|assaults?|fire|rockets?|missiles?|bombings?|"
+    r"shelling)\s+(?:on|against|at|targeting)|attacked|struck|hit|targeted|targeting|shelled|"
+    r"bombed|ambushed)\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+def only_attacked(name: str, sentences: list[Numbered]) -> bool:
+    """Whether every mention of `name` in the sentences is what an attack hit ("three
+    attacks on U.S. forces"): the side hit, which a small model offers as the attacker."""
+    mentions = [
+        s.text[: m.start()]
+        for s in sentences
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", s.text)
+    ]
+    return bool(mentions) and all(_HIT_BEFORE.search(before) for before in mentions)
+
+
 def sources(sentences: list[Numbered]) -> list[Phrase]:
     """Phrases that can name who reports the attack: the words before 'said', 'told'...
     and after 'according to', up to the clause's edge."""

@@ -16,7 +16,8 @@
   how ("blew himself up", "suicide"): a small model names the murdered as the murderer,
   and the side hit as the side that struck. Nor is the attacker a name that only tells
   of the attack ("police said", "the Guards confirmed his death"), unless it says it
-  did it ("said it fired").
+  did it ("said it fired"); nor a name that every time is what an attack hit ("three
+  attacks on U.S. forces").
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -47,6 +48,7 @@ from service.pipeline.cues import (
     is_generic_site,
     names_people,
     names_site,
+    only_attacked,
     only_speaks,
 )
 from service.pipeline.fill import Filled
@@ -140,6 +142,8 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["attacker"]  # a site is hit; it attacks no one
     elif "attacker" in chosen and only_speaks(chosen["attacker"].text, sentences):
         del chosen["attacker"]  # who tells of the attack, not who did it
+    elif "attacker" in chosen and only_attacked(chosen["attacker"].text, sentences):
+        del chosen["attacker"]  # the side hit, every time it is named
     victims = chosen.get("victims")
     if (
         victims
