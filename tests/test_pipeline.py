@@ -142,6 +142,8 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("A drone strike killed Quds Force commander Qassem Soleimani.", 1, None),
         ("The raid killed a judge and wounded 3 guards.", 1, 3),
         ("2024-02-08 US kills commander of militia in Iraq", 1, None),  # a dated headline
+        ("US airstrike eliminates commander of a militia in Iraq", 1, None),
+        ("The campaign eliminated a threat to shipping.", None, None),  # no person
         ("At 10:30 a blast killed 2 and wounded 5.", 2, 5),
         # The dead of an earlier attack that a clause tells of are not this one's.
         ("The strikes come days after US forces killed the leader of a militia.", None, None),

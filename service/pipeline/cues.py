@@ -84,20 +84,24 @@ def _counting(word: str) -> list[re.Pattern[str]]:
     ]
 
 
+_ONE = (
+    r"(?:(?:the|its|their|his|her|a|an)\s+)?(?:[\w'’-]+\s+){0,3}?(?:leader|commander|chief|"
+    r"head|founder|deputy|spokesman|mayor|governor|judge)\b"
+)
 _KILLED = [
     *_counting(_DEATH),
-    # "killed a commander", "assassinated the group's leader": one person, in words.
+    # "killed a commander", "assassinated the group's leader", "eliminates commander of":
+    # one person, in words ("eliminated" only with a person: not "eliminated a threat").
     re.compile(
-        r"\b(?:killed|killing|kills|assassinated|assassinating)\s+(?:(a|an|one)\s|"
-        r"(?:(?:the|its|their|his|her|a)\s+)?(?:[\w'’-]+\s+){0,3}?(?:leader|commander|chief|head|"
-        r"founder|deputy|spokesman|mayor|governor|judge)\b)",
+        rf"\b(?:killed|killing|kills|assassinated|assassinating)\s+(?:(a|an|one)\s|{_ONE})|"
+        rf"\b(?:eliminated|eliminates|eliminating)\s+{_ONE}",
         re.I,
     ),
 ]
 _INJURED = _counting(_HARM)
 #: Someone was killed or hurt: the words a victim is named beside.
 HURT = re.compile(
-    rf"\b(?:{_DEATH}|{_HARM}|assassinat\w*|murder\w*|massacr\w*|casualties|"
+    rf"\b(?:{_DEATH}|{_HARM}|assassinat\w*|eliminat(?:ed|es|ing)|murder\w*|massacr\w*|casualties|"
     r"victims?|kidnapp\w*|abduct\w*|shot)\b",
     re.I,
 )
