@@ -275,7 +275,8 @@ _DEED = re.compile(
     r"burn(?:ed|t)|set (?:fire|ablaze)|torched|dynamited?|destroy(?:ed|ing)|damag(?:ed|ing)|"
     r"assassinat\w*|massacr\w*|murder\w*|stabb(?:ed|ing)|hit|clash(?:ed|es)?|casualties|"
     r"sabotag\w*|fighting|battle|hurled|threw|thrown|launched|targeted|victims?|opened fire|"
-    r"gunned|rammed|stormed|hostages?|beheaded|executed|tortured|set off)\b",
+    r"gunned|machine-?gunned|strafed|strafing|bombard\w*|pounded|lobbed|blew|overran|rammed|"
+    r"stormed|hostages?|beheaded|executed|tortured|set off)\b",
     re.I,
 )
 # ... but not one only planned, threatened, feared or foiled in its own clause ("the
