@@ -150,8 +150,12 @@ def _within(part: str, whole: str) -> bool:
     return _naming(part) <= _naming(whole) or canonical(part) == canonical(whole)
 
 
+# A count says how many of a side, not which: "two militants" names the militants.
+_COUNT = re.compile(r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|dozens|several")
+
+
 def _naming(value: str) -> set[str]:
-    words = set(value.split())
+    words = {w for w in value.split() if not _COUNT.fullmatch(w)} or set(value.split())
     return {w for w in words if not _ANYONE.fullmatch(w)} or words
 
 

@@ -149,10 +149,15 @@ _WIDER = re.compile(
 _SAID = re.compile(r"\s+(?:said|says|say|told|reported|confirmed|announced|stated|claimed)\b")
 _ACCORDING = re.compile(r"\baccording to\s+", re.I)
 # What a source does after its name ("police said", "the Guards confirmed his death",
-# "the PMF made no accusation"), and what says the source did the attack itself.
+# "the PMF made no accusation", "Kataib Hezbollah's military spokesperson Jaafar
+# al-Husseini posted on X"), and what says the source did the attack itself.
 _SPEAKS = re.compile(
-    r"\s*(?:,[^,.]{0,80},\s*)?(?:has |have |had |also )?(?:said|says|say|told|reported|"
-    r"confirmed|announced|stated|added|denied|condemned|blamed|accused|made no)\b",
+    r"(?:['’]s\s+(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|statement|office|ministry)"
+    r"(?:\s+[\w.'’-]+){0,3}?)?"
+    r"\s*(?:\([^()]{0,40}\)\s*)?(?:,[^,.]{0,80},\s*)?(?:has |have |had |also )?"
+    r"(?:said|says|say|told|reported|"
+    r"confirmed|announced|stated|added|denied|condemned|blamed|accused|made no|posted|wrote|"
+    r"tweeted)\b",
     re.I,
 )
 _OWN_DEED = re.compile(
@@ -487,20 +492,6 @@ def is_generic_site(phrase: str) -> bool:
     return len(words) == 2 and words[0].lower() in _ARTICLES and bool(_SITE.fullmatch(words[1]))
 
 
-def only_speaks(name: str, sentences: list[Numbered]) -> bool:
-    """Whether every mention of `name` in the sentences reports or comments ("police
-    said", "the Guards confirmed his death") and none says it did the attack ("said it
-    fired"): a source, which a small model offers as the attacker."""
-    mentions = [
-        s.text[m.end() :]
-        for s in sentences
-        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", s.text)
-    ]
-    return bool(mentions) and all(
-        _SPEAKS.match(rest) and not _OWN_DEED.search(rest) for rest in mentions
-    )
-
-
 # "attacks on U.S. forces", "rockets targeted the base": what comes right after is hit.
 _HIT_BEFORE = re.compile(
     r"\b(?:(?:(?:air)?strikes?|attacks?|raids?|assaults?|fire|rockets?|missiles?|bombings?|"
@@ -510,15 +501,20 @@ _HIT_BEFORE = re.compile(
 )
 
 
-def only_attacked(name: str, sentences: list[Numbered]) -> bool:
-    """Whether every mention of `name` in the sentences is what an attack hit ("three
-    attacks on U.S. forces"): the side hit, which a small model offers as the attacker."""
+def bystander(name: str, sentences: list[Numbered]) -> bool:
+    """Whether every mention of `name` in the sentences either tells of the attack ("police
+    said", "the Guards confirmed his death"; not "said it fired") or is what it hit
+    ("three attacks on U.S. forces"): never the one who did it, though a small model
+    offers a source or the side hit as the attacker."""
     mentions = [
-        s.text[: m.start()]
+        (s.text[: m.start()], s.text[m.end() :])
         for s in sentences
         for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", s.text)
     ]
-    return bool(mentions) and all(_HIT_BEFORE.search(before) for before in mentions)
+    return bool(mentions) and all(
+        (_SPEAKS.match(after) and not _OWN_DEED.search(after)) or _HIT_BEFORE.search(before)
+        for before, after in mentions
+    )
 
 
 def sources(sentences: list[Numbered]) -> list[Phrase]:

@@ -14,10 +14,11 @@
   "Peruvian presidential guards" in "seven Peruvian presidential guards": the same
   names, not counting the words any armed side is called by), unless the sentences say
   how ("blew himself up", "suicide"): a small model names the murdered as the murderer,
-  and the side hit as the side that struck. Nor is the attacker a name that only tells
-  of the attack ("police said", "the Guards confirmed his death"), unless it says it
-  did it ("said it fired"); nor a name that every time is what an attack hit ("three
-  attacks on U.S. forces").
+  and the side hit as the side that struck ("militants" in "two militants were killed":
+  counts name no side). Nor is the attacker a bystander, a name each mention of which
+  tells of the attack ("police said", "the Guards confirmed his death", "the group's
+  spokesman posted") or is what it hit ("three attacks on U.S. forces"), unless one
+  says it did it ("said it fired").
 - Sub-event type: read by `cues` from the weapon and the wording.
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
@@ -45,11 +46,10 @@ from service.pipeline.cues import (
     LEDE,
     Phrase,
     about_another,
+    bystander,
     is_generic_site,
     names_people,
     names_site,
-    only_attacked,
-    only_speaks,
 )
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
@@ -140,10 +140,8 @@ def _roles(spans: dict[str, Phrase], sentences: list[Numbered]) -> dict[str, Phr
         del chosen["victims"]  # the dead of an earlier attack a clause tells of
     if "attacker" in chosen and names_site(chosen["attacker"].text):
         del chosen["attacker"]  # a site is hit; it attacks no one
-    elif "attacker" in chosen and only_speaks(chosen["attacker"].text, sentences):
-        del chosen["attacker"]  # who tells of the attack, not who did it
-    elif "attacker" in chosen and only_attacked(chosen["attacker"].text, sentences):
-        del chosen["attacker"]  # the side hit, every time it is named
+    elif "attacker" in chosen and bystander(chosen["attacker"].text, sentences):
+        del chosen["attacker"]  # who tells of the attack or was hit, not who did it
     victims = chosen.get("victims")
     if (
         victims
