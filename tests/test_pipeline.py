@@ -818,6 +818,7 @@ def test_the_violence_prefilter_keeps_all_but_one_wikievents_attack_sentence() -
         ("A car bomb went off outside the ministry.", True),
         ("Gunmen opened fire on a bus, police said.", True),
         ("Some 20 terrorists machinegunned a route 302 bus.", True),
+        ("The convoy came under fire near the border.", True),
         ("The attack came as talks resumed.", True),
         ("Two soldiers were killed near the border.", True),
         ("The rebels will step up their actions to destroy bridges and murder officials.", False),

@@ -275,7 +275,8 @@ _BACK = re.compile(
 # off", "were killed"), as opposed to weapons found ("the seizure of ... grenades").
 _DEED = re.compile(
     rf"\b(?:{_DEATH}|{_HARM}|attack(?:ed|s|ing)?|struck|(?:air)?strikes?|bomb(?:ed|ings?|s)?|"
-    r"blasts?|explo(?:ded|sions?)|detonated|went off|blew up|blown up|fired|firing|shot|"
+    r"blasts?|explo(?:ded|sions?)|detonated|went off|blew up|blown up|fire|fired|firing|"
+    r"gunfire|gunshots?|shot|"
     r"shooting|shell(?:ed|ing)|ambush(?:ed)?|raid(?:ed|s)?|kidnap\w*|abduct\w*|hijack\w*|"
     r"burn(?:ed|t)|set (?:fire|ablaze)|torched|dynamited?|destroy(?:ed|ing)|damag(?:ed|ing)|"
     r"assassinat\w*|massacr\w*|murder\w*|stabb(?:ed|ing)|hit|clash(?:ed|es)?|casualties|"
