@@ -155,9 +155,8 @@ _SPEAKS = re.compile(
     r"(?:['’]s\s+(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|statement|office|ministry)"
     r"(?:\s+[\w.'’-]+){0,3}?)?"
     r"\s*(?:\([^()]{0,40}\)\s*)?(?:,[^,.]{0,80},\s*)?(?:has |have |had |also )?"
-    r"(?:said|says|say|told|reported|"
-    r"confirmed|announced|stated|added|denied|condemned|blamed|accused|made no|posted|wrote|"
-    r"tweeted)\b",
+    r"(?:said|says|say|told|reported|confirmed|announced|stated|added|denied|condemned|"
+    r"blamed|accused|made no|posted|wrote|tweeted)\b",
     re.I,
 )
 _OWN_DEED = re.compile(
