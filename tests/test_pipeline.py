@@ -692,6 +692,50 @@ def test_an_attack_named_as_already_told(sentence: str, back: bool) -> None:
     assert cues.refers_back(_event(sentence)) is back
 
 
+def test_a_run_opening_on_an_attack_already_told_goes_back_to_the_sentence_that_told_it() -> None:
+    text = (
+        "Two blasts hit a market in the town of Kano on Friday. Police sealed the area. "
+        "It was unclear if the raid was linked to the blasts seen earlier near a checkpoint "
+        "outside Maiduguri, officials said. Aid arrived later. Those blasts killed six people."
+    )
+    sentences = _numbered(text)
+    told = cues.antecedent(sentences[4:], sentences)
+    assert told is not None and told.sentence.number == 3  # the last one naming blasts
+    where = cues.place_after(told)
+    assert where is not None and text[where.start : where.end] == "a checkpoint outside Maiduguri"
+    first = cues.antecedent(sentences[4:], [s for s in sentences if s.number != 3])
+    assert first is not None and first.sentence.number == 1
+    assert cues.place_after(first) == cues.Phrase("the town of Kano", 27, 43)
+    assert cues.antecedent(sentences[2:3], sentences) is None  # "the raid" opens no run here
+    own = _numbered(text.replace("Those blasts killed", "The blasts at the market killed"))
+    assert cues.antecedent(own[4:], own) is None  # a noun with its own complement is new
+    apart = _numbered(text.replace("the blasts seen earlier near", "the blasts, seen near"))
+    told_apart = cues.antecedent(apart[4:], apart)
+    assert told_apart is not None and cues.place_after(told_apart) is None  # another clause
+
+
+def test_an_attack_the_lede_told_and_a_later_run_retells_is_the_story_s_own() -> None:
+    article = (
+        "Blasts Rock Army Base\n\nIt was unclear whether the raid was the same as the blasts "
+        "reported earlier at a base south of Kirkuk, officials said.\n\nTalks went on in the "
+        "capital.\n\nAid arrived from the north.\n\nThose blasts killed four people, police said."
+    )
+    events, _ = extract_events(
+        _scripted([None, None]), load_template("stages@v3"), article, None, 0.5, 0.0
+    )
+    retold = events[-1]
+    assert retold.evidence[0].quote == "Those blasts killed four people, police said."
+    assert retold.prominence is Prominence.MAIN  # the lede told it
+    assert retold.location.place == "a base south of Kirkuk"
+    assert retold.location.country == "Iraq"
+    plain = article.replace("Those blasts killed", "Gunmen killed")
+    events, _ = extract_events(
+        _scripted([None, None]), load_template("stages@v3"), plain, None, 0.5, 0.0
+    )
+    assert events[-1].prominence is Prominence.BACKGROUND
+    assert events[-1].location.place is None
+
+
 @pytest.mark.parametrize(
     ("sentences", "date"),
     [

@@ -14,8 +14,10 @@ Stages, in order (one module each):
    `fill`    - one model call per run: attacker, target and victims (phrases of the
                run), place and source (among the candidates), and certainty.
 4. `derive`  - code: evidence and span offsets, country by gazetteer, dates, UCDP
-               deaths, main or background (the lede tells the story's own attack);
-               an attack placed in two countries is a campaign, and dropped.
+               deaths, main or background (the lede tells the story's own attack; a
+               run opening on "those blasts" is placed and ranked by the sentence
+               that told them, `cues.antecedent`); an attack placed in two countries
+               is a campaign, and dropped.
 5. merge     - code (`service.core.records`): a run that goes on from the one before
                (`continues`: nothing stated in both disagrees but target or place wording,
                nor the attacker when it says "the strike" and gives no date) joins its
@@ -71,7 +73,8 @@ def extract_events(
             attack = None  # threats, plans, fears, weapons found: no attack done
         if attack:
             filled = fill(ask, template, attack, field_threshold, lede)
-            event = build_event(filled, attack, article, reference)
+            told = cues.antecedent(attack, sentences)
+            event = build_event(filled, attack, article, reference, told)
             if is_campaign(event, article):
                 attack = []  # an aggregate, not one event: nothing goes on from it
             elif (

@@ -264,7 +264,7 @@ def _head(text: str) -> str:
 # the attack it introduces, so it is no reference back.
 _BACK = re.compile(
     r"\b(?:the|this|that|these|those)\s+(?:air\s|drone\s|missile\s|latest\s|deadly\s)?"
-    r"(?:strikes?|airstrikes?|attacks?|raids?|operation|blasts?|explosions?|bombings?)\b"
+    r"(?P<noun>strikes?|airstrikes?|attacks?|raids?|operation|blasts?|explosions?|bombings?)\b"
     r"(?!\s+(?:of|on|in|at|near|against|by|that|which|who|from|into)\b)",
     re.I,
 )
@@ -305,6 +305,43 @@ def tells_deed(sentences: list[Numbered]) -> bool:
 def refers_back(sentences: list[Numbered]) -> bool:
     """Whether the sentences name an attack as one the story has already told."""
     return any(_BACK.search(s.text) for s in sentences)
+
+
+@dataclass(frozen=True)
+class Told:
+    """Where the story told an attack that a later run names as already told: the
+    sentence, and the offset (in the article) where its name of the attack ends."""
+
+    sentence: Numbered
+    end: int
+
+
+def antecedent(run: list[Numbered], sentences: list[Numbered]) -> Told | None:
+    """The sentence before the run that told the attack the run opens on as one already
+    told: "Those blasts killed four people" goes back to the last sentence before it that
+    names blasts ("... the blasts reported earlier at a base south of Baghdad")."""
+    back = _BACK.search(run[0].text)
+    if back is None:
+        return None
+    noun = back.group("noun").lower().removesuffix("s")  # "those blasts": a blast, blasts
+    named = re.compile(rf"\b{re.escape(noun)}(?:s|es)?\b", re.I)
+    for s in reversed([s for s in sentences if s.number < run[0].number]):
+        if found := named.search(s.text):
+            return Told(s, s.start + found.end())
+    return None
+
+
+def place_after(told: Told) -> Phrase | None:
+    """Where the sentence that told an attack placed it: the longest of the first place
+    phrases after its name of the attack, in the same clause ("blasts reported earlier at
+    a base south of Baghdad"). A bare kind of site ("a base") names no place."""
+    s = told.sentence
+    rest = s.text[told.end - s.start :]
+    edge = _CLAUSE_END.search(rest)
+    limit = told.end + (edge.start() if edge else len(rest))
+    after = [p for p in places([s]) if told.end <= p.start < limit and not is_generic_site(p.text)]
+    first = min((p.start for p in after), default=None)
+    return max((p for p in after if p.start == first), key=lambda p: p.end, default=None)
 
 
 # "since militants attacked Israel on Oct. 7", "those responsible for the killing of

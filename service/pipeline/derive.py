@@ -23,7 +23,12 @@
 - Date: the "when" phrase resolved against the publication or caller's date (`dates`).
 - Deaths: UCDP best/low/high from the stated figure (`records.deaths`).
 - Main or background: an attack told in the headline or the first sentences is the
-  story's own (news puts it there); one told only later is background.
+  story's own (news puts it there); one told only later is background. A run that opens
+  on an attack as one already told ("Those blasts killed four people") goes back to the
+  last sentence naming it (`cues.antecedent`): when that is in the lede, the attack is
+  the story's own, and where the run names no place, the place that sentence gives
+  right after the attack's name ("the blasts reported earlier at a base south of
+  Baghdad") is its place.
 - Confidence: the highest P(attack) among the sentences, as `detect` scored them.
 
 `is_campaign` tells the pipeline which attacks are no one event: one placed in two
@@ -45,11 +50,13 @@ from service.pipeline.cues import (
     HURT,
     LEDE,
     Phrase,
+    Told,
     about_another,
     bystander,
     is_generic_site,
     names_people,
     names_site,
+    place_after,
 )
 from service.pipeline.fill import Filled
 from service.pipeline.places import gazetteer
@@ -67,13 +74,25 @@ _WHERE = re.compile(r"\b(?:in|across|throughout|inside)\s+", re.I)
 
 
 def build_event(
-    filled: Filled, sentences: list[Numbered], article: str, reference: dt.date | None
+    filled: Filled,
+    sentences: list[Numbered],
+    article: str,
+    reference: dt.date | None,
+    told: Told | None = None,
 ) -> Event:
+    """`told`: the earlier sentence that told the attack the run opens on as already told
+    ("Those blasts killed four"). It places an attack the run does not, and makes it the
+    story's own when the lede told it. It is not cited as evidence: it may tell another
+    attack too ("if the US strike was the same as the blasts"), and shared evidence
+    merges events."""
     chosen = _roles(filled.spans, sentences)
+    if told and "place" not in chosen and (where := place_after(told)):
+        chosen["place"] = where
     text = {name: p.text for name, p in chosen.items()}
     evidence = [
         Evidence(quote=s.text, start=s.start, end=s.end, match=MatchKind.EXACT) for s in sentences
     ]
+    first = (told.sentence if told else sentences[0]).number  # told before the run, if at all
     context = " ".join(s.text for s in sentences)
     kind = filled.type
     spans = {
@@ -99,7 +118,7 @@ def build_event(
         injured=filled.injured,
         reported_by=text.get("source"),
         certainty=filled.certainty,
-        prominence=Prominence.MAIN if sentences[0].number <= LEDE else Prominence.BACKGROUND,
+        prominence=Prominence.MAIN if first <= LEDE else Prominence.BACKGROUND,
         evidence=evidence,
         grounded=True,
         confidence=max((s.p_attack for s in sentences if s.p_attack is not None), default=None),
