@@ -340,8 +340,7 @@ def place_after(told: Told) -> Phrase | None:
     edge = _CLAUSE_END.search(rest)
     limit = told.end + (edge.start() if edge else len(rest))
     after = [p for p in places([s]) if told.end <= p.start < limit and not is_generic_site(p.text)]
-    first = min((p.start for p in after), default=None)
-    return max((p for p in after if p.start == first), key=lambda p: p.end, default=None)
+    return min(after, key=lambda p: (p.start, -p.end), default=None)  # first, then longest
 
 
 # "since militants attacked Israel on Oct. 7", "those responsible for the killing of
