@@ -26,7 +26,8 @@ _SET = click.option(
     type=click.Choice(sorted(SETS)),
     default="seeds",
     show_default=True,
-    help="Gold set: the five seeds, WikiEvents (23 documents) or MUC-4 dev (200 reports).",
+    help="Gold set: the five seeds, WikiEvents (23 documents), MUC-4 dev (200 reports) or "
+    "MUC-4 train (1,298 reports: the split to tune on).",
 )
 _LIMIT = click.option(
     "--limit",

@@ -137,10 +137,10 @@ class GoldDoc:
         return "in_scope" if any(t.in_scope for t in self.templates) else "out_of_scope_only"
 
 
-def load(root: Path = ROOT) -> list[GoldDoc]:
-    """All 200 reports, sorted by docid."""
+def load(path: Path = ROOT / "dev.jsonl") -> list[GoldDoc]:
+    """All reports of one split file (dev: 200), sorted by docid."""
     docs = []
-    for line in (root / "dev.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         raw = json.loads(line)
         templates = tuple(
             Template(
@@ -308,9 +308,11 @@ def score_document(doc: GoldDoc, record: ArticleEvents) -> tuple[dict[str, Tally
     return tallies, detail
 
 
-def score(docs: list[GoldDoc], predicted: dict[str, ArticleEvents]) -> dict[str, Any]:
+def score(
+    docs: list[GoldDoc], predicted: dict[str, ArticleEvents], name: str = NAME
+) -> dict[str, Any]:
     """The report of one run (shape in `evals.external.build_report`)."""
-    return build_report(NAME, docs, predicted, score_document, METRICS, RULES)
+    return build_report(name, docs, predicted, score_document, METRICS, RULES)
 
 
 def render_markdown(report: dict[str, Any]) -> str:

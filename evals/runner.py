@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from evals import muc4, seeds, wikievents
+from evals import muc4, muc4_train, seeds, wikievents
 from evals.external import MetricSpec, metric_values
 from evals.tally import Tally, sum_by_name
 from schemas.events import ArticleEvents
@@ -25,7 +25,7 @@ from service.front.cli.batch import progress_bar
 from service.infra.backends import engine_version
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS: dict[str, ModuleType] = {m.NAME: m for m in (seeds, wikievents, muc4)}
+SETS: dict[str, ModuleType] = {m.NAME: m for m in (seeds, wikievents, muc4, muc4_train)}
 SPAN_FIELDS = ("attacker", "target", "place", "weapon", "victims")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evals import muc4, wikievents
+from evals import muc4, muc4_train, wikievents
 from evals.calibrate import sweep
 from evals.cli import main
 from schemas.events import ArticleEvents, Event, Evidence
@@ -37,6 +37,7 @@ def _run(*args: str) -> tuple[int, str]:
     ("module", "metrics"),
     [
         (muc4, {"role_f1", "false_event_rate", "span_grounding"}),
+        (muc4_train, {"role_f1", "false_event_rate", "span_grounding"}),
         (wikievents, {"attack_recall", "event_precision", "attacker_f1", "span_grounding"}),
     ],
 )
@@ -66,6 +67,22 @@ def test_a_set_run_scores_the_fixed_subset_and_writes_three_reports(
     assert report["run"]["model_calls"] == 0  # every answer came from the resumed file
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert (out / "report.md").exists()
+
+
+def test_the_train_split_holds_out_the_reports_of_the_test_split_and_never_a_dev_one() -> None:
+    train = muc4_train.load()
+    ids = {d.id for d in train}
+    assert len(train) == 1298 and not ids & muc4_train.HELD_OUT
+    assert not ids & {d.id for d in muc4.load()}
+    assert sum(not d.templates for d in train) == 598  # 600 with no incident, less the two
+
+
+def test_a_smaller_train_subset_is_part_of_a_larger_one() -> None:
+    """So a quick run's answers are reused by the documented --limit 300 run."""
+    train = muc4_train.load()
+    small = {d.id for d in muc4_train.subset(train, 60)}
+    large = {d.id for d in muc4_train.subset(train, 300)}
+    assert len(small) == 60 and len(large) == 300 and small < large
 
 
 def test_a_run_folder_of_another_configuration_is_refused(tmp_path: Path) -> None:
