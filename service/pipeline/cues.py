@@ -4,9 +4,8 @@ Measured on the seeds, a 1.5B model asked for every field of an attack took ten 
 of output per field, 20-30 s a call, and chose "carried out" as the weapon and
 "on the condition of anonymity" as the date. What news wording states plainly, code
 reads here: the weapon (a lexicon of means), the date phrase (weekdays, months,
-"yesterday", "last week"), casualty counts next to a killing or wounding word (not
-those of an earlier attack a clause tells of: "the strikes come days after US forces
-killed the leader..."), and the sub-event type. For place and source, code lists the
+"yesterday", "last week") and the sub-event type; casualty counts come from the
+parse (`counts`). For place and source, code lists the
 phrases that can be one (after "in", "near", "at"... that end in a name or a kind of
 site, or a town named before the attack noun; before "said", after "according to") and
 the model only chooses among them.
@@ -19,10 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from text_to_num import alpha2digit
-
 from schemas.vocab import SubEventType
 from service.core.dates import AFTERWARDS
+from service.pipeline.parse import parse
 from service.pipeline.places import RESIDENCE, gazetteer
 from service.pipeline.types import Numbered
 
@@ -62,43 +60,10 @@ _DATE = re.compile(
 )
 _IN_YEAR = re.compile(r"\bin (?:19|20)\d\d\b", re.I)
 _VAGUE = re.compile(r"^(?:may|march|mar)\b", re.I)  # "may" the verb, "march" the walk
-_NUMBER = (
-    r"(?:at least |about |some |nearly |almost |around |more than |over |up to )?"
-    r"(\d{1,3}(?:,\d{3})+|\d+)"
-)
 _DEATH = r"(?:killed|killing|kills|dead|died|deaths?|slain|lives|fatalities|bodies)"
 _HARM = r"(?:injured|injuring|injuries|wounded|wounding|wounds|hurt)"
 
 
-def _counting(word: str) -> list[re.Pattern[str]]:
-    """'4 people were killed', '12 dead' and 'killing 12', 'killed four people'; not the
-    end of a date or time ('2024-02-08 US kills', '10:30 blast killed')."""
-    return [
-        re.compile(
-            rf"(?<![\d,.])(?<!\d[:/])(?<!\d{{4}}-\d\d-)(\d{{1,3}}(?:,\d{{3}})+|\d+) "
-            rf"(?:(?!and |or |but )[\w.'’-]+ ){{0,3}}?"
-            rf"(?:(?:were|was|have been|had been|are|been|being) )?{word}\b",
-            re.I,
-        ),
-        re.compile(rf"\b{word} (?:a total of |an estimated )?{_NUMBER}(?![\d,.]\d)", re.I),
-    ]
-
-
-_ONE = (
-    r"(?:(?:the|its|their|his|her|a|an)\s+)?(?:[\w'’-]+\s+){0,3}?(?:leader|commander|chief|"
-    r"head|founder|deputy|spokesman|mayor|governor|judge)\b"
-)
-_KILLED = [
-    *_counting(_DEATH),
-    # "killed a commander", "assassinated the group's leader", "eliminates commander of":
-    # one person, in words ("eliminated" only with a person: not "eliminated a threat").
-    re.compile(
-        rf"\b(?:killed|killing|kills|assassinated|assassinating)\s+(?:(a|an|one)\s|{_ONE})|"
-        rf"\b(?:eliminated|eliminates|eliminating)\s+{_ONE}",
-        re.I,
-    ),
-]
-_INJURED = _counting(_HARM)
 #: Someone was killed or hurt: the words a victim is named beside.
 HURT = re.compile(
     rf"\b(?:{_DEATH}|{_HARM}|assassinat\w*|eliminat(?:ed|es|ing)|murder\w*|massacr\w*|casualties|"
@@ -121,19 +86,6 @@ _PEOPLE = re.compile(
     r"nationals?|general|colonel|captain|major|lieutenant|sergeant)$",
     re.I,
 )
-# "No damage or casualties": nobody hurt. "No civilian casualties" leaves the others.
-_NO_ONE = r"\bno (?:(?!civilian|collateral|american|u\.?s\.?\b|local|israeli|iraqi)\w+ ){0,2}?"
-_NO_DEATHS = re.compile(
-    rf"{_NO_ONE}(?:casualties|deaths|fatalities|one was killed|one was hurt)\b|"
-    r"\bnobody was (?:killed|hurt)\b",
-    re.I,
-)
-_NO_INJURIES = re.compile(
-    rf"{_NO_ONE}(?:casualties|injuries|one was (?:hurt|injured|wounded))\b|"
-    r"\bnobody was (?:hurt|injured|wounded)\b",
-    re.I,
-)
-_YEARS = range(1900, 2100)
 _LOCATIVE = re.compile(
     r"\b(?:in|near|at|outside|inside|across|toward|towards|on|(?:north|south|east|west)"
     r"(?:east|west)? of|hit|struck|shelled|bombed|attacked|targeted|raided|stormed)\s+",
@@ -389,7 +341,8 @@ def when(sentences: list[Numbered], lede: str) -> Phrase | None:
     the first year it is placed in ('in 2020'); not one that dates an earlier event, nor,
     past the `lede` (the text of the story's first sentences), a possessive one the lede
     dates its attack by: "Tuesday's airstrike, reported earlier by Reuters, follows..."
-    names the story's own attack, told already, in a sentence about another."""
+    names the story's own attack, told already, in a sentence about another; nor one that
+    dates the telling (`dates_telling`)."""
     for pattern in (_DATE, _IN_YEAR):
         for s in sentences:
             for found in pattern.finditer(s.text):
@@ -399,8 +352,31 @@ def when(sentences: list[Numbered], lede: str) -> Phrase | None:
                     continue
                 if s.number > LEDE and _names_told(found.group(), s.text[found.end() :], lede):
                     continue
+                if dates_telling(s.text, found.start(), found.end()):
+                    continue
                 return Phrase(found.group(), s.start + found.start(), s.start + found.end())
     return None
+
+
+# Verbs of telling: a date that hangs on one dates the telling, not the deed.
+_TELLING = frozenset(
+    {"say", "tell", "report", "announce", "claim", "confirm", "state", "add", "declare", "deny"}
+)
+
+
+def dates_telling(text: str, start: int, end: int) -> bool:
+    """Whether the date phrase at text[start:end] hangs, in the parse, on a verb of telling
+    ("police said on Tuesday that a strike on Monday...", "claimed on Wednesday the
+    bombing"): the first verb above it says who tells, not what was done."""
+    doc = parse(text)
+    words = [t for t in doc if start <= t.idx < end]
+    if not words:
+        return False
+    inside = {t.i for t in words}
+    token = next((t for t in words if t.head.i not in inside or t.head is t), words[0])
+    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+        token = token.head
+    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in _TELLING
 
 
 def _names_told(date: str, rest: str, lede: str) -> bool:
@@ -409,32 +385,6 @@ def _names_told(date: str, rest: str, lede: str) -> bool:
         bool(_POSSESSIVE.match(rest))
         and re.search(rf"\b{re.escape(date)}\b", lede, re.I) is not None
     )
-
-
-def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:
-    """Killed and injured as the sentences state them, digits or words; 0 only on 'no
-    casualties', 'nobody was hurt'. The first stated figure wins; years are not counts,
-    nor the dead of another attack a clause tells of (`about_another`)."""
-    texts = [alpha2digit(s.text, "en", threshold=0) for s in sentences]
-    return _count(texts, _KILLED, _NO_DEATHS), _count(texts, _INJURED, _NO_INJURIES)
-
-
-def _count(texts: list[str], patterns: list[re.Pattern[str]], none: re.Pattern[str]) -> int | None:
-    found = [
-        (i, m.start(), _figure(m.group(1)))
-        for i, text in enumerate(texts)
-        for pattern in patterns
-        for m in pattern.finditer(text)
-        if _figure(m.group(1)) not in _YEARS and not about_another(text, m.start())
-    ]
-    if found:
-        return min(found)[2]
-    return 0 if none.search(" ".join(texts)) else None
-
-
-def _figure(group: str | None) -> int:
-    """A matched count: digits (with thousands commas), or one person named in words."""
-    return int(group.replace(",", "")) if group and group[0].isdigit() else 1
 
 
 def attack_type(weapon_phrase: str | None, sentences: list[Numbered]) -> SubEventType:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from schemas.vocab import Certainty, SubEventType
 from service.core.templates import PromptTemplate
 from service.pipeline import cues
+from service.pipeline.counts import counts
 from service.pipeline.cues import Phrase
 from service.pipeline.types import Ask, Numbered, Scored
 
@@ -179,7 +180,7 @@ def fill(
     for name, found in (("weapon", cues.weapon(event)), ("when", cues.when(event, lede))):
         if found is not None:
             spans[name] = found
-    killed, injured = cues.counts(event)
+    killed, injured = counts(event)
     weapon = spans["weapon"].text if "weapon" in spans else None
     kind = cues.attack_type(weapon, event)
     return Filled(spans, chosen, kind, killed, injured, answer.certainty)
