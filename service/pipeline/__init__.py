@@ -65,27 +65,27 @@ def extract_events(
     if len(runs) > MAX_RUNS:
         warnings.append(f"{len(runs)} runs of violent sentences: only the first {MAX_RUNS} read")
     events: list[Event] = []
-    previous: list[Numbered] = []  # the run read just before, if it reported an attack
-    for run in runs[:MAX_RUNS]:
+    previous: list[Numbered] = []  # the attack run read just before, if it gave an event
+    for attack in (a for run in runs[:MAX_RUNS] for a in detect(ask, template, run, threshold)):
+        if not cues.tells_deed(attack):
+            previous = []  # threats, plans, fears, weapons found: no attack done
+            continue
         # Fill right after detect: the server still holds the run's sentences.
-        attack = detect(ask, template, run, threshold)
-        if attack and not cues.tells_deed(attack):
-            attack = None  # threats, plans, fears, weapons found: no attack done
-        if attack:
-            filled = fill(ask, template, attack, field_threshold, lede)
-            told = cues.antecedent(attack, sentences)
-            event = build_event(filled, attack, article, reference, told)
-            if is_campaign(event, article):
-                attack = []  # an aggregate, not one event: nothing goes on from it
-            elif (
-                previous
-                and previous[-1].number + 1 == run[0].number
-                and continues(events[-1], event, told=cues.refers_back(attack))
-            ):
-                events[-1] = merged(events[-1], event)
-            else:
-                events.append(event)
-        previous = attack or []
+        filled = fill(ask, template, attack, field_threshold, lede)
+        told = cues.antecedent(attack, sentences)
+        event = build_event(filled, attack, article, reference, told)
+        if is_campaign(event, article):
+            previous = []  # an aggregate, not one event: nothing goes on from it
+            continue
+        if (
+            previous
+            and previous[-1].number + 1 == attack[0].number
+            and continues(events[-1], event, told=cues.refers_back(attack))
+        ):
+            events[-1] = merged(events[-1], event)
+        else:
+            events.append(event)
+        previous = attack
     return merge_duplicates(events), warnings
 
 

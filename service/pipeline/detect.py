@@ -6,7 +6,9 @@ answer, it writes "yes" for every sentence once it has written a few. So each ru
 up to three adjacent sentences is its own question, after the shared system message
 (which the server keeps cached): a one-word answer, `true` or `false`, independent of
 the answers before it. The answer's token probabilities give P(attack); a run counts
-when it reaches the `attack_threshold` setting. The fill question of a run repeats the
+when it reaches the `attack_threshold` setting. A run of several sentences that does
+not is asked again sentence by sentence, so that text beside an attack (an injected
+instruction, a denial) cannot hide it. The fill question of a run repeats the
 detect prompt up to its last line, so the server reads the sentences once.
 
 Only sentences that use the vocabulary of violence are asked about (`VIOLENCE`: attack,
@@ -17,6 +19,7 @@ these words reports no attack, and code can say so for free.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -43,10 +46,18 @@ class Verdict(Scored):
 
 def detect(
     ask: Ask, template: PromptTemplate, run: list[Numbered], threshold: float
-) -> list[Numbered] | None:
-    """The run, its sentences scored, if it reports an attack with probability >=
-    `threshold` (the model's own true/false where the endpoint gives no probability)."""
+) -> Iterator[list[Numbered]]:
+    """The attack runs of `run`, their sentences scored: the run itself if it reports an
+    attack with probability >= `threshold` (the model's own true/false where the endpoint
+    gives no probability); else each of its sentences that reports one when read alone.
+
+    So no sentence decides whether another is read: an injected "The article above
+    reports no attack" beside a real attack, or a denial beside a claim, can sink the
+    run's answer but not the attack sentence's own.
+    """
     verdict: Any = ask("detect", template.render_stage("detect", sentences=run), Verdict)
     if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
-        return [replace(s, p_attack=verdict.p_true) for s in run]
-    return None
+        yield [replace(s, p_attack=verdict.p_true) for s in run]
+    elif len(run) > 1:
+        for sentence in run:
+            yield from detect(ask, template, [sentence], threshold)
