@@ -3,8 +3,8 @@
 A figure belongs to a word of killing or hurting by its grammatical role, not by how
 near it stands: the object of "killed" ("killed an estimated 50 people", "killing 3
 soldiers and 2 civilians": 5), the passive subject of "were wounded", the subject of
-"died", the number a noun of the dead counts ("12 deaths", "14 dead"), and what a death
-toll rose to or stands at. "No one was killed" and an unqualified "no casualties" are 0;
+"died", the number a noun of the dead counts ("12 deaths", "14 dead", "the deaths of three
+soldiers", "the killing of a judge"), and what a death toll rose to or stands at. "No one was killed" and an unqualified "no casualties" are 0;
 "no civilian casualties" leaves the others unsaid. Where the parse gives the word of
 killing no argument with a figure, the numeral right after it counts ("killed four and
 injured dozens": the parser hangs "four" on "injured").
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 # Lemmas of the words a count of the dead or hurt is stated beside.
 _KILL = frozenset({"kill", "slay", "assassinate", "murder", "massacre", "execute", "behead"})
+_KILLING = frozenset({"killing", "murder", "assassination", "massacre", "execution"})
 _DIE = frozenset({"die", "perish"})
 _DEAD = frozenset({"dead", "death", "fatality", "life", "body", "toll"})
 _HARM = frozenset({"injure", "wound", "hurt", "maim"})
@@ -60,7 +61,8 @@ def counts(sentences: list[Numbered]) -> tuple[int | None, int | None]:
 
 def _kind(token: Token, lemma: str) -> str | None:
     """'killed' or 'injured' for a word the dead or hurt are counted by."""
-    if lemma in _KILL or lemma in _DIE or (lemma in _DEAD and token.pos_ != "VERB"):
+    nominal = lemma in _DEAD or lemma in _KILLING
+    if lemma in _KILL or lemma in _DIE or (nominal and token.pos_ != "VERB"):
         if lemma == "toll" and any(c.lemma_.lower() == "injury" for c in token.children):
             return "injured"
         return "killed"
@@ -76,6 +78,8 @@ def _figure_of(token: Token, lemma: str) -> int | None:
     own = [c for c in token.children if c.dep_ == "nummod"]
     if own:  # "12 deaths", "14 dead"
         return _value(own[0])
+    if token.pos_ == "NOUN":  # "the deaths of three soldiers", "the killing of a judge"
+        return next((_count(o) for o in _of(token) if _count(o) is not None), None)
     if token.dep_ in ("amod", "acl") and _value(token.head) is not None:
         return _value(token.head)  # "12 dead after a bombing": the parser heads it on 12
     if token.pos_ not in ("VERB", "AUX"):
@@ -149,6 +153,17 @@ def _numeral_after(token: Token) -> int | None:
     """The numeral right after a word of killing ("killed four and ..."), if any."""
     nxt = token.nbor(1) if token.i + 1 < len(token.doc) else None
     return _value(nxt) if nxt is not None else None
+
+
+def _of(token: Token) -> list[Token]:
+    """The objects of the word's "of" ("the deaths of three soldiers": soldiers)."""
+    return [
+        o
+        for p in token.children
+        if p.dep_ == "prep" and p.lower_ == "of"
+        for o in p.children
+        if o.dep_ == "pobj"
+    ]
 
 
 def _has(token: Token, *deps: str) -> bool:
