@@ -3,11 +3,12 @@
 A figure belongs to a word of killing or hurting by its grammatical role, not by how
 near it stands: the object of "killed" ("killed an estimated 50 people", "killing 3
 soldiers and 2 civilians": 5), the passive subject of "were wounded", the subject of
-"died", the number a noun of the dead counts ("12 deaths", "14 dead", "the deaths of three
-soldiers", "the killing of a judge"), and what a death toll rose to or stands at. "No one was killed" and an unqualified "no casualties" are 0;
-"no civilian casualties" leaves the others unsaid. Where the parse gives the word of
-killing no argument with a figure, the numeral right after it counts ("killed four and
-injured dozens": the parser hangs "four" on "injured").
+"died", the number a noun of the dead counts ("12 deaths", "14 dead", "the deaths of
+three soldiers", "the killing of a judge"), and what a death toll rose to or stands at.
+"No one was killed" and an unqualified "no casualties" are 0; "no civilian casualties"
+leaves the others unsaid. Where the parse gives the word of killing no argument with a
+figure, the numeral right after it counts ("killed four and injured dozens": the parser
+hangs "four" on "injured").
 """
 
 from __future__ import annotations
