@@ -46,7 +46,7 @@ PARTS: dict[str, frozenset[str]] = {
     "service.config": frozenset({"service.infra.weights"}),
     "service.infra": frozenset({"service.errors", "service.config", "service.infra.weights"}),
     "service.core": frozenset({"service.errors"}),
-    "service.pipeline": frozenset({"service.core"}),
+    "service.pipeline": frozenset({"service.errors", "service.core"}),
     "service.link": frozenset({"service.errors", "service.core", "service.pipeline"}),
     "service.extractor": frozenset(
         {"service.errors", "service.config", "service.infra", "service.core", "service.pipeline"}
