@@ -7,6 +7,7 @@ to one configuration (`run.json`); scoring again with a warm cache takes seconds
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -23,10 +24,12 @@ from service.extractor import Extractor
 from service.front.batch.run import run_batch
 from service.front.cli.batch import progress_bar
 from service.infra.backends import engine_version
+from service.infra.redact import without_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS: dict[str, ModuleType] = {m.NAME: m for m in (seeds, wikievents, muc4, muc4_train)}
 SPAN_FIELDS = ("attacker", "target", "place", "weapon", "victims")
+CODE = ("service", "prompts", "schemas")  # the folders whose files make a record
 
 
 class RunFolderError(ValueError):
@@ -145,16 +148,29 @@ def _add_span_grounding(
 
 
 def _identity(set_name: str, settings: Settings, limit: int | None) -> dict[str, Any]:
-    """What makes two runs comparable: the set, the subset, the prompt, model and engine."""
+    """What makes two runs comparable: the set, the subset, the prompt, model and engine,
+    and the code that turns answers into records (a folder resumed by other code would
+    report the old code's records)."""
     return {
         "set": set_name,
+        "code": code_version(),
         "limit": limit,
         "prompt": settings.prompt,
         "model": settings.model if settings.gguf is None else str(settings.gguf),
-        "base_url": settings.base_url,
+        "base_url": without_credentials(settings.base_url) if settings.base_url else None,
         "engine": f"xllamacpp {engine_version()}" if settings.base_url is None else None,
         "llguidance": settings.uses_llguidance(),
     }
+
+
+def code_version() -> str:
+    """A digest of every source file that makes a record: service/, prompts/, schemas/."""
+    digest = hashlib.sha256()
+    for part in CODE:
+        for path in sorted((ROOT / part).rglob("*")):
+            if path.suffix in (".py", ".jinja", ".json"):
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _claim(out: Path, identity: dict[str, Any]) -> None:

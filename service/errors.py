@@ -35,7 +35,7 @@ class ModelOutputError(ExtractionError):
 
 
 class DeadlineExceeded(EndpointError):
-    """The article took longer than the `deadline` setting, every chunk and retry included."""
+    """The article's `deadline` (every chunk and retry) passed, or would before its next retry."""
 
     code = "deadline_exceeded"
 

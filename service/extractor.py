@@ -35,9 +35,9 @@ from service.errors import (
 from service.infra.backends import EndpointManager
 from service.infra.cache import ResponseCache, cache_key
 from service.infra.logs import CallLog
-from service.infra.redact import redact, reveal, scrub
+from service.infra.redact import redact, register_url, reveal, scrub
 from service.infra.retry import is_transient, root_cause, transport_retrying
-from service.infra.transport import Budget, budget
+from service.infra.transport import AnswerTooLarge, Budget, budget
 from service.pipeline import extract_events
 from service.pipeline.types import Scored
 
@@ -54,7 +54,8 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
-        reveal(self.settings.api_key)  # registered at once: no output may show it
+        reveal(self.settings.api_key)  # registered at once: no output may show it,
+        register_url(self.settings.base_url)  # nor a password or token in the URL
         self.template: PromptTemplate = load_template(self.settings.prompt)
         self.endpoints = EndpointManager(self.settings)
         cache_dir = self.settings.cache_dir
@@ -321,10 +322,7 @@ class Extractor:
             if spent.cancelled:
                 raise Cancelled("the extraction was cancelled: the extractor closed") from None
             if spent.expired:
-                raise DeadlineExceeded(
-                    f"the article took longer than its deadline of {self.settings.deadline:g} s "
-                    f"(setting deadline); last error: {type(root_cause(exc)).__name__}"
-                ) from None
+                raise _deadline_error(exc, spent, self.settings) from None
             raise _as_extraction_error(exc, self.settings) from None
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
@@ -343,11 +341,25 @@ def _count(usage: Usage, call: dict[str, Any]) -> None:
     usage.cache_hits += 1 if call["cached"] else 0
 
 
+def _deadline_error(exc: Exception, spent: Budget, settings: Settings) -> DeadlineExceeded:
+    """Past the deadline, or stopped short of it because the next retry would pass it."""
+    deadline = f"its deadline of {settings.deadline:g} s (setting deadline)"
+    last = f"last error: {type(root_cause(exc)).__name__}"
+    if spent.retry_wait is None:
+        return DeadlineExceeded(f"the article took longer than {deadline}; {last}")
+    return DeadlineExceeded(
+        f"the article stopped short of {deadline}: the next retry was due in "
+        f"{spent.retry_wait:.1f} s, past it; {last}"
+    )
+
+
 def _as_extraction_error(exc: Exception, settings: Settings) -> ExtractionError:
     """One line that says what failed, with no secret and no stack trace."""
     if isinstance(exc, ExtractionError):
         return exc
     cause = root_cause(exc)
+    if isinstance(cause, AnswerTooLarge):
+        return EndpointError(f"model endpoint sent {_short(cause)}")
     if is_transient(exc):
         return EndpointError(
             f"model endpoint failed {settings.max_attempts} times: {type(cause).__name__}: "

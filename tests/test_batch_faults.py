@@ -307,6 +307,72 @@ def test_bad_jsonl_records_and_duplicate_ids_from_stdin(
     assert len(read_lines(out)) == 10
 
 
+def test_a_hostile_jsonl_line_costs_its_own_line_and_the_batch_goes_on(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """JSON thousands deep, or a lone surrogate in an id or url, cannot stop a batch for good."""
+    deep = 2000
+    records: list[dict[str, Any] | str] = [
+        {"id": "a", "text": article(None, 1)},
+        '{"id": "x", "text": ' + "[" * deep + "]" * deep + "}",
+        '{"id": "y", "text": "t", "extra": ' + '{"k": ' * 50_000 + "1" + "}" * 50_000 + "}",
+        {"id": "\udcff", "text": 5},
+        {"id": "u", "text": article(None, 2), "url": "https://example.org/\ud800"},
+        {"id": "b", "text": article(None, 3)},
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out.jsonl"
+    args = [*cli_args(fake, tmp_path, str(source), "-o", str(out)), "--concurrency", "2"]
+
+    first = CliRunner().invoke(batch, args, env={"NEWSEVENTS_API_KEY": API_KEY})
+
+    assert first.exit_code == 1 and isinstance(first.exception, SystemExit), first.output
+    lines = read_lines(out)
+    failed = {(x["id"], x.get("input_line")): x["error"] for x in lines if not x["ok"]}
+    assert sorted(x["id"] for x in lines if x["ok"]) == ["a", "b"]
+    assert {key: e["code"] for key, e in failed.items()} == {
+        (None, 2): "bad_record",
+        (None, 3): "bad_record",
+        (None, 4): "bad_record",
+        ("u", None): "bad_record",
+    }
+    assert failed[(None, 2)]["message"] == "line 2: not a JSON object (nested too deeply to read)"
+    assert failed[("u", None)]["message"].startswith("line 5: url: ")
+    again = CliRunner().invoke(batch, args, env={"NEWSEVENTS_API_KEY": API_KEY})
+    assert again.exit_code == 1 and "resumed: 6 input entries" in again.stderr
+    assert len(read_lines(out)) == 6
+
+
+def test_a_file_name_that_is_not_utf8_is_a_bad_input_line_under_an_escaped_name(
+    fake: FakeOpenAI, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Such a name cannot be a JSON id as it is; the good articles around it are all extracted."""
+    docs = os.fsencode(tmp_path / "articles")
+    os.makedirs(docs + b"/dir\xfe")
+    for name, n in ((b"a.txt", 1), (b"bad\xff.txt", 2), (b"dir\xfe/x.txt", 3), (b"z.txt", 4)):
+        Path(os.fsdecode(docs + b"/" + name)).write_text(article(None, n), encoding="utf-8")
+    Path(os.fsdecode(docs + b"/photo\xff.jpg")).write_bytes(b"\xff\xd8\xff")
+    out = tmp_path / "out.jsonl"
+
+    with caplog.at_level(logging.WARNING, logger="service.front.batch"):
+        summary = run_batch(os.fsdecode(docs), out, settings=settings, concurrency=2)
+
+    lines = by_id(read_lines(out))
+    assert {i: x["ok"] for i, x in lines.items()} == {
+        "a.txt": True,
+        "z.txt": True,
+        "bad\\xff.txt": False,
+        "dir\\xfe/x.txt": False,
+    }
+    bad = lines["bad\\xff.txt"]["error"]
+    assert bad["code"] == "bad_input" and "file name is not UTF-8" in bad["message"]
+    assert "photo\\xff.jpg: not " in caplog.text
+    assert (summary.ok, summary.failed, summary.not_read) == (2, 2, 1)
+    again = run_batch(os.fsdecode(docs), out, settings=settings)
+    assert (again.skipped, again.processed) == (4, 0)
+    assert len(read_lines(out)) == 4
+
+
 def test_resume_cuts_a_torn_line_and_redoes_only_that_article(
     fake: FakeOpenAI, settings: Settings, tmp_path: Path
 ) -> None:
@@ -403,6 +469,48 @@ def _wait_for_lines(path: Path, lines: int, run: subprocess.Popen[bytes]) -> Non
     raise AssertionError(f"the batch wrote fewer than {lines} lines before exiting or 30 s")
 
 
+def test_sigterm_stops_the_batch_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
+    """`kill PID` (how a background batch is stopped): one line, exit 143, then resumable."""
+    count, concurrency = 20, 2
+    records: list[dict[str, Any] | str] = [
+        {"id": f"n{n:02d}", "text": article(None, n)} for n in range(count)
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_API_KEY": API_KEY}
+    with FakeOpenAI(delay=0.3) as fake:
+        command = cli_args(fake, tmp_path, str(source), "-o", str(out))
+        args = [sys.executable, "-m", "service", "batch", *command, "--concurrency", "2"]
+        run = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for_lines(out, 4, run)
+        finally:
+            run.send_signal(signal.SIGTERM)
+            _, stderr = run.communicate(timeout=60)
+        stopped_at = len(read_lines(out))  # every line whole: nothing torn to cut off
+        resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+
+    assert run.returncode == 128 + signal.SIGTERM
+    assert f"terminated: re-run the same command to resume into {out}" in stderr.splitlines()
+    assert "Traceback" not in stderr
+    assert 4 <= stopped_at < count
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed: {stopped_at} input entries already in the output" in resumed.stderr
+    lines = by_id(read_lines(out))  # exactly one line per input
+    assert set(lines) == {r["id"] for r in records if isinstance(r, dict)}
+    assert all(line["ok"] for line in lines.values())
+    assert count <= fake.requests["ok"] <= count + concurrency
+
+
+def default_sigint() -> None:
+    """In the child: SIGINT as a terminal's Ctrl-C finds it, however pytest was started.
+
+    A non-interactive shell starts a background job with SIGINT ignored; the child would
+    inherit that, and Python keeps an ignored SIGINT instead of raising KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_does_not_wait_for_the_call_in_flight(tmp_path: Path) -> None:
     """SIGINT ends the batch at once, resumably, while the endpoint is still generating."""
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "s", "text": article("slow")}])
@@ -411,7 +519,9 @@ def test_ctrl_c_does_not_wait_for_the_call_in_flight(tmp_path: Path) -> None:
     with FakeOpenAI(slow_seconds=120, lifetime=300) as fake:
         command = cli_args(fake, tmp_path, str(source), "-o", str(out))
         args = [sys.executable, "-m", "service", "batch", *command]
-        run = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        run = subprocess.Popen(
+            args, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=default_sigint
+        )
         deadline = time.monotonic() + 60
         while fake.requests["slow"] == 0:
             assert run.poll() is None and time.monotonic() < deadline, "the request never came"

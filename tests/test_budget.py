@@ -7,12 +7,15 @@ a fault-injection double.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from schemas.events import ArticleEvents
 from service import Extractor, Settings
 from service.errors import DeadlineExceeded
 from tests.fake_openai import FakeOpenAI
@@ -80,3 +83,63 @@ def test_a_long_article_past_its_deadline_says_how_far_it_got(
     with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded) as caught:
         extractor.extract(text)
     assert str(caught.value).endswith("; 3 of 4 chunks were done and are cached")
+
+
+def test_a_trickled_answer_is_cut_at_the_deadline_and_never_cached(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Each piece comes well within the request timeout; only the deadline can end it."""
+    settings = settings_for(fake, tmp_path, timeout=1, max_attempts=2, deadline=1)
+    with Extractor(settings) as extractor:
+        for run in (1, 2):  # a cached answer would make the second run succeed at once
+            started = time.monotonic()
+            with pytest.raises(DeadlineExceeded, match="took longer than its deadline of 1 s"):
+                extractor.extract(f"{TEXT} [[fault:trickle]]")
+            assert time.monotonic() - started < 10  # the trickle would last 30 s
+            assert fake.requests["trickle"] == run
+
+
+def test_a_read_that_stalls_is_cut_at_the_deadline_not_at_its_timeout(tmp_path: Path) -> None:
+    """A 2.5 s trickle, then silence: a 600 s timeout, cut to what was left when the
+    request started (3 s), would let the read wait until 5.5 s."""
+    with FakeOpenAI(slow_seconds=2.5) as fake:
+        settings = settings_for(fake, tmp_path, timeout=600, max_attempts=2, deadline=3)
+        started = time.monotonic()
+        with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded):
+            extractor.extract(f"{TEXT} [[fault:stall]]")
+        assert time.monotonic() - started < 4.2
+    assert fake.requests["stall"] == 1
+
+
+def test_a_retry_the_deadline_cannot_wait_for_ends_it_at_once_and_says_so(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Retry-After as an HTTP date a minute ahead, with 5 s left."""
+    settings = settings_for(fake, tmp_path, max_attempts=3, deadline=5)
+    started = time.monotonic()
+    with Extractor(settings) as extractor, pytest.raises(DeadlineExceeded) as caught:
+        extractor.extract(f"{TEXT} [[fault:429-date]]")
+    assert time.monotonic() - started < 5  # it did not wait out the deadline
+    assert fake.requests["429-date"] == 1
+    said = re.fullmatch(
+        r"the article stopped short of its deadline of 5 s \(setting deadline\): the next "
+        r"retry was due in (\d+\.\d) s, past it; last error: RateLimitError",
+        str(caught.value),
+    )
+    assert said is not None and 55 < float(said.group(1)) <= 60
+
+
+@pytest.mark.parametrize("fault", ["usage-lots", "usage-abc", "usage-1e400", "usage-negative"])
+def test_an_answer_with_unusable_token_counts_is_kept_and_counted_as_zero(
+    fake: FakeOpenAI, tmp_path: Path, fault: str
+) -> None:
+    settings = settings_for(fake, tmp_path, max_attempts=3)
+    with Extractor(settings) as extractor:
+        record = extractor.extract(f"{TEXT} [[fault:{fault}]]")
+    assert fake.requests[fault] == 1  # not retried
+    assert len(record.events) == 1
+    assert record.usage is not None and record.usage.model_calls == 1
+    assert (record.usage.prompt_tokens, record.usage.completion_tokens) == (0, 0)
+    assert ArticleEvents.model_validate(record.model_dump())  # a valid record, no negative count
+    ((error, response, tokens),) = logged(settings.cache_dir)
+    assert error is None and response is not None and tokens == 0

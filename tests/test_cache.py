@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from service import Settings
+from service.infra.backends import EndpointManager
 from service.infra.cache import ResponseCache, cache_key
 
 BASE = {
@@ -49,3 +51,16 @@ def test_a_disabled_cache_stores_nothing() -> None:
     cache = ResponseCache(None)
     cache.set("k", {"x": 1})
     assert cache.get("k") is None and not cache.enabled
+
+
+def test_the_endpoint_identity_tells_hosts_and_models_apart_but_holds_no_credential() -> None:
+    def identity(base_url: str, model: str = "m") -> str:
+        settings = Settings(base_url=base_url, model=model, backend="vllm")
+        return EndpointManager(settings).ref().identity
+
+    plain = identity("http://gpu:8000/v1")
+    assert plain == "vllm:http://gpu:8000/v1#m"
+    assert identity("http://user:sk-url-key-1@gpu:8000/v1/") == plain
+    assert identity("http://sk-url-key-2@gpu:8000/v1?api_key=sk-url-key-3#x") == plain
+    hosts = ("http://gpu2:8000/v1", "http://gpu:8001/v1", "https://gpu:8000/v1")
+    assert len({plain, identity("http://gpu:8000/v1", "m2"), *map(identity, hosts)}) == 5

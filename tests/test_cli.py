@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,9 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str], preexec_fn: Callable[[], None] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service", *args],
         capture_output=True,
@@ -32,7 +36,20 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         env={**os.environ, **env},
         timeout=120,
         check=False,
+        preexec_fn=preexec_fn,
     )
+
+
+def file_permissions_apply() -> None:
+    """In a child about to exec: make file modes bind even root, as they bind any user.
+
+    Drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the bounding set
+    (prctl PR_CAPBSET_DROP), so a root `exec` does not get them back.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):
+        if libc.prctl(24, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
 def test_an_unreachable_endpoint_is_one_line_without_the_key(tmp_path: Path) -> None:
@@ -104,6 +121,41 @@ def test_one_bad_file_among_several_costs_only_its_own_output(tmp_path: Path) ->
     assert done.stderr.splitlines() == [
         f"error: {empty}: empty article: there is no text to extract events from"
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("unreadable", "Permission denied"),
+        ("directory", "Is a directory"),
+        ("missing", "No such file or directory"),
+    ],
+)
+def test_a_file_that_cannot_be_read_among_several_costs_only_its_own_output(
+    tmp_path: Path, kind: str, reason: str
+) -> None:
+    """Not click's usage text and exit 2 for all: the others are extracted, it gets a line."""
+    good, bad = tmp_path / "good.txt", tmp_path / "b.txt"
+    good.write_text("Gunmen attacked the village of Tora on Monday, killing three people.")
+    if kind == "unreadable":
+        bad.write_text("Two killed.")
+        bad.chmod(0o000)
+    elif kind == "directory":
+        bad.mkdir()
+    as_root = os.geteuid() == 0
+    with FakeOpenAI() as fake:
+        try:
+            done = run(
+                "extract", str(good), str(bad),
+                "--base-url", f"{fake.url}/v1", "--model", "fake", "--backend", "llamacpp",
+                env={"NEWSEVENTS_CACHE_DIR": str(tmp_path / "cache")},
+                preexec_fn=file_permissions_apply if as_root else None,
+            )  # fmt: skip
+        except subprocess.SubprocessError:
+            pytest.skip("cannot drop root's file capabilities here")
+    assert done.returncode == 1, done.stderr
+    assert [r["id"] for r in json.loads(done.stdout)] == ["good.txt"]
+    assert done.stderr.splitlines() == [f"error: {bad}: cannot read {bad}: {reason}"]
 
 
 @pytest.mark.parametrize("output", ["/etc/passwd/x.jsonl", "/dev/null", "/dev/zero", "fifo"])

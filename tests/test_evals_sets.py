@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evals import muc4, muc4_train, wikievents
+from evals import muc4, muc4_train, runner, wikievents
 from evals.calibrate import sweep
 from evals.cli import main
 from schemas.events import ArticleEvents, Event, Evidence
@@ -94,6 +94,20 @@ def test_a_run_folder_of_another_configuration_is_refused(tmp_path: Path) -> Non
     code, output = _run("run", *common, "--prompt", "extract_events@v1", "--quiet")
     assert code == 2
     assert "another configuration" in output
+
+
+def test_a_run_folder_made_by_other_code_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resuming it would report the old code's records as the new code's."""
+    ids = [d.id for d in muc4.subset(muc4.load(), 2)]
+    out = tmp_path / "run"
+    _prefill(out, ids)
+    common = ["--set", "muc4", "--limit", "2", "--out", str(out), "--cache-dir", str(tmp_path)]
+    assert _run("run", *common, "--quiet")[0] == 0
+    monkeypatch.setattr(runner, "code_version", lambda: "0000000000000000")
+    code, output = _run("run", *common, "--quiet")
+    assert code == 2 and "another configuration" in output
 
 
 def test_compare_on_an_external_set_reads_its_gated_metrics(tmp_path: Path) -> None:

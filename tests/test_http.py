@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from service.front.http.app import create_app
 from service.front.http.models import DEFAULT_MAX_BODY_BYTES, MAX_BATCH
 from service.front.http.server import server_config
 from tests.conftest import ROOT, TEST_MODEL, seed
+from tests.fake_openai import FakeOpenAI
 
 SEED = "004_e703eae0c918574b.txt"
 TOKEN = "t0ken-for-tests-only"
@@ -445,12 +447,28 @@ def test_a_model_that_cannot_load_is_503_and_health_says_why(tmp_path: Path) -> 
     with serving(create_app(settings)) as url:
         health = wait_healthy(url, 30)
         response = httpx.post(f"{url}/v1/extract", json={"text": "Two killed."})
+        batch = httpx.post(f"{url}/v1/extract/batch", json={"items": [{"text": "Two killed."}]})
         status = httpx.get(f"{url}/v1/health").status_code
     assert (status, health["status"], health["model_loaded"]) == (503, "error", False)
     assert health["error"] == "GGUF file not found: missing.gguf"  # a name, never a path
     assert str(tmp_path) not in str(health)
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "model_unavailable"
+    for refused in (response, batch):  # a tokenless server's errors are open to anyone too
+        assert refused.status_code == 503
+        assert refused.json()["error"] == {
+            "code": "model_unavailable",
+            "message": "GGUF file not found: missing.gguf",
+        }
+
+
+def serve_health(proc: subprocess.Popen[str], url: str) -> httpx.Response:
+    """The first health answer of a `serve` subprocess, once it listens."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(f"{url}/v1/health")
+        except httpx.TransportError:
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
 
 
 def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path: Path) -> None:
@@ -464,15 +482,7 @@ def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path:
     proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"{url}/v1/health")
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
-        assert health.status_code == 200
+        assert serve_health(proc, url).status_code == 200
         assert httpx.get(f"{url}/v1/schema").status_code == 401
         assert httpx.get(f"{url}/v1/schema", headers=AUTH).status_code == 200
     finally:
@@ -481,6 +491,60 @@ def test_serve_binds_loopback_and_reads_the_token_from_the_environment(tmp_path:
     assert f"Uvicorn running on http://127.0.0.1:{port}" in stderr
     assert "auth: bearer token from $NEWSEVENTS_TOKEN" in stderr
     assert TOKEN not in stderr
+
+
+def default_sigint() -> None:
+    """In the child: SIGINT as a terminal's Ctrl-C finds it, however pytest was started.
+
+    A shell running pytest as a background job starts it with SIGINT ignored, and
+    children inherit that.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_answers_503_and_does_not_wait_for_the_call_in_flight(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """`serve` exits within its grace while the model works on a 60 s answer; 503 to its client."""
+    port = closed_port()
+    text = "Gunmen attacked the village of Tora on Monday, killing three people. [[fault:slow]]"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_TIMEOUT": "300"}
+    with FakeOpenAI(slow_seconds=60, lifetime=120) as fake, ThreadPoolExecutor(1) as pool:
+        command = [
+            sys.executable, "-m", "service", "serve", "--port", str(port),
+            "--base-url", f"{fake.url}/v1", "--model", "fake", "--backend", "llamacpp",
+            "--prompt", "extract_events@v2", "--cache-dir", str(tmp_path),
+        ]  # fmt: skip
+        proc = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=default_sigint
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            assert serve_health(proc, url).status_code == 200
+            post = lambda: httpx.post(f"{url}/v1/extract", json={"text": text}, timeout=90)  # noqa: E731
+            answer = pool.submit(post)
+            deadline = time.monotonic() + 30
+            while fake.requests["slow"] == 0:
+                assert proc.poll() is None and time.monotonic() < deadline, "no model call came"
+                time.sleep(0.05)
+            proc.send_signal(signum)
+            signalled = time.monotonic()
+            _, stderr = proc.communicate(timeout=90)
+            took = time.monotonic() - signalled
+            response = answer.result(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        answered = fake.answered["slow"]
+    assert took < 10, f"serve took {took:.1f} s to exit"
+    assert answered == 0  # the model was still working on it
+    assert proc.returncode == (130 if signum == signal.SIGINT else -signal.SIGTERM)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "shutting_down"
+    assert int(response.headers["retry-after"]) > 0
+    assert "Traceback" not in stderr
 
 
 def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:

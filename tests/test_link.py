@@ -264,6 +264,15 @@ def test_bad_input_is_a_one_line_error_naming_the_line() -> None:
         link_records([record("a", event("x")), record("a", event("y"))])
 
 
+def test_a_line_nested_thousands_deep_is_a_one_line_error_naming_it() -> None:
+    """Not a RecursionError: the line is named, as any other line that is not JSON."""
+    good = json.dumps(record("a", event("x")).model_dump(mode="json"))
+    deep = '{"id": "b", "events": ' + "[" * 2000 + "]" * 2000 + "}"
+    for text, line in ((f"{good}\n{deep}\n", 2), (f"{deep}\n{good}\n", 1)):
+        with pytest.raises(LinkInputError, match=rf"r\.jsonl line {line}: not JSON \(nested too"):
+            parse_records(text, "r.jsonl")
+
+
 def test_batch_output_lines_are_read_and_failed_lines_counted() -> None:
     ok = {"id": "a", "ok": True, "record": record("a", event("x")).model_dump(mode="json")}
     failed = {"id": "b", "ok": False, "error": {"code": "endpoint_error", "message": "down"}}

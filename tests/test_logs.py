@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from service import Extractor, Settings
 from service.front.cli.main import main
-from service.infra.logs import MIGRATIONS, CallLog
+from service.infra.logs import MIGRATIONS, Attempt, CallLog
+from service.infra.redact import REDACTED, register
 from tests.fake_openai import FakeOpenAI
 
 TEXT = "Gunmen attacked the village of Tora on Monday, killing three people, police said."
@@ -95,3 +96,19 @@ def test_a_log_from_before_migrations_is_migrated_not_broken(tmp_path: Path) -> 
         stored = db.execute("SELECT messages FROM calls").fetchone()[0]
     assert applied == [step.__name__ for step in MIGRATIONS]
     assert json.loads(stored) == messages[1:]  # the system prompt lives in `prompts` now
+
+
+def test_no_column_of_any_table_stores_a_registered_secret(tmp_path: Path) -> None:
+    secret = "sk-logged-nowhere-5e6f7a8b"
+    register(secret)
+    said = f"it repeats {secret}"
+    messages = [{"role": "system", "content": said}, {"role": "user", "content": said}]
+    call = {"endpoint": said, "model": said, "prompt": said, "cache_key": said}
+    re_ask = [*messages, {"role": "assistant", "content": said}, {"role": "user", "content": said}]
+    log = CallLog(tmp_path / "logs.db")
+    attempts = [Attempt(messages, response=said, error=said), Attempt(re_ask)]
+    log.record(call | {"messages": messages}, attempts, response=said)
+    log.record(call | {"messages": messages}, [], failure=said)
+    assert secret.encode() not in (tmp_path / "logs.db").read_bytes()
+    shown = json.dumps(log.latest(2))
+    assert secret not in shown and shown.count(REDACTED) >= 10

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 import service.extractor as extractor_module
-from service import Extractor, ModelOutputError, Settings
-from tests.fake_openai import FakeOpenAI
+from service import EndpointError, Extractor, ModelOutputError, Settings
+from service.infra.transport import MAX_ANSWER_BYTES
+from tests.fake_openai import FLOOD_BYTES, FakeOpenAI
 
 ATTACK = "Gunmen attacked the village of Tora on Tuesday, killing three people, police said."
 
@@ -98,3 +99,25 @@ def test_an_absurd_figure_and_a_future_date_become_null_with_warnings(settings: 
     assert any(w.startswith("killed=1000000000000 is not stated") for w in huge.warnings)
     assert (future.events[0].date.text, future.events[0].date.value) == ("January 1, 2099", None)
     assert any("2099-01-01" in w for w in future.warnings)
+
+
+def test_an_answer_over_the_size_cap_is_refused_while_it_streams(
+    fake: FakeOpenAI, settings: Settings
+) -> None:
+    """A 100 MB answer: refused once MAX_ANSWER_BYTES are read (decoded), and not retried."""
+    cap_mb = MAX_ANSWER_BYTES // 2**20
+    refused = rf"^model endpoint sent an answer over {cap_mb} MB, refused while it was read$"
+    with Extractor(settings) as extractor, pytest.raises(EndpointError, match=refused):
+        extractor.extract(f"{ATTACK} [[fault:flood]]")
+    assert fake.requests["flood"] == 1
+    assert MAX_ANSWER_BYTES < fake.flooded < FLOOD_BYTES // 2  # the rest was never read
+
+
+def test_a_compressed_answer_is_capped_by_its_size_unpacked(
+    fake: FakeOpenAI, settings: Settings
+) -> None:
+    """About 100 KB of gzip that would unpack to 100 MB in memory."""
+    cap_mb = MAX_ANSWER_BYTES // 2**20
+    with Extractor(settings) as extractor, pytest.raises(EndpointError, match=f"over {cap_mb} MB"):
+        extractor.extract(f"{ATTACK} [[fault:bomb]]")
+    assert fake.requests["bomb"] == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from email.utils import format_datetime
+
 import httpx
 import openai
 import pytest
@@ -67,9 +70,26 @@ def test_retry_after_is_read_and_capped() -> None:
     assert retry_after(status_error(429, {"Retry-After": "7"})) == 7.0
     assert retry_after(status_error(429, {"Retry-After": "100000"})) == 120.0
     assert retry_after(status_error(429)) is None
-    assert retry_after(status_error(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) is None
+    assert retry_after(status_error(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
     assert retry_after(status_error(429, {"Retry-After": "nan"})) is None  # not a ValueError
     assert retry_after(status_error(429, {"Retry-After": "-inf"})) is None
+
+
+def test_retry_after_as_an_http_date_is_the_seconds_until_it() -> None:
+    """RFC 9110: an HTTP date instead of seconds; capped the same; a past date is now."""
+
+    def asked(moment: dt.datetime | str) -> float | None:
+        value = moment if isinstance(moment, str) else format_datetime(moment, usegmt=True)
+        return retry_after(status_error(429, {"Retry-After": value}))
+
+    now = dt.datetime.now(dt.UTC)
+    wait = asked(now + dt.timedelta(seconds=30))
+    assert wait is not None and 28 <= wait <= 30  # whole seconds, read a moment later
+    assert asked(now + dt.timedelta(days=1)) == 120.0
+    assert asked(now - dt.timedelta(hours=1)) == 0.0
+    assert asked("Sun Nov  6 08:49:37 1994") == 0.0  # the obsolete asctime form, no zone
+    assert asked("Wed, 32 Oct 2026 07:28:00 GMT") is None  # no such day
+    assert asked("soon") is None
 
 
 def test_a_rate_limited_call_is_retried_until_it_succeeds() -> None:

@@ -1,18 +1,21 @@
 """No secret in any output, log, cache or report, with or without -v.
 
 The endpoint is `tests.fake_openai`, a fault-injection double whose faults echo
-the request's Authorization header: in a 400 body (`echo-key`) or inside a valid
-answer (`echo-answer`). Logs are checked where the commands write them, with -v,
-where instructor's and openai's own loggers speak too.
+the request's Authorization header: in a 400 body (`echo-key`), inside a valid
+answer (`echo-answer`) or in an invalid one that is re-asked (`echo-invalid`). Logs are
+checked where the commands write them, with -v, where instructor's and openai's own
+loggers speak too.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,12 +25,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service import Extractor, Settings
+from service import EndpointError, Extractor, Settings
 from service.infra.redact import REDACTED, SecretFilter, redact, register, reveal, scrub
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI
 
 KEY = "sk-secret-4c1d2e3f5a6b7c8d"
+URL_KEY = "url-secret-0a9b8c7d6e5f"  # a key inside OPENAI_BASE_URL, not OPENAI_API_KEY
 TEXT = "Gunmen attacked the village of Tora on Monday, killing three people, police said."
 
 
@@ -37,9 +41,9 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def remote(fake: FakeOpenAI, cache: Path) -> list[str]:
-    return ["--base-url", f"{fake.url}/v1", "--model", "fake", "--backend", "llamacpp",
-            "--cache-dir", str(cache)]  # fmt: skip
+def remote(fake: FakeOpenAI, cache: Path, base_url: str | None = None) -> list[str]:
+    return ["--base-url", base_url or f"{fake.url}/v1", "--model", "fake",
+            "--backend", "llamacpp", "--cache-dir", str(cache)]  # fmt: skip
 
 
 def service(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -127,6 +131,53 @@ def test_a_key_echoed_in_an_answer_is_stored_nowhere(fake: FakeOpenAI, tmp_path:
     assert KEY.encode() not in everything_under(tmp_path / "cache")
 
 
+def test_a_key_repeated_by_a_re_ask_is_in_no_column_of_the_call_log(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(f"{TEXT} A first article. [[fault:echo-invalid]]")  # a first request
+    cache = tmp_path / "cache"
+    done = service("extract", str(article), *remote(fake, cache))
+    shown = service("logs", "-n", "1", "--cache-dir", str(cache))  # no key in its environment
+    assert done.returncode == 0 and shown.returncode == 0, done.stderr + shown.stderr
+    call = json.loads(shown.stdout)
+    assert len(call["attempts"]) == 2 and call["attempts"][1]["messages"]  # it was re-asked
+    assert f"Bearer {REDACTED}" in call["attempts"][1]["messages"]  # the re-ask repeated it
+    assert KEY not in done.stdout + done.stderr + shown.stdout
+    assert KEY.encode() not in everything_under(cache)  # logs.db and the answer cache
+
+
+def test_credentials_in_the_base_url_are_stored_and_shown_nowhere(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(f"{TEXT} A second article. [[fault:echo-invalid]]")
+    cache = tmp_path / "cache"
+    url = fake.url.replace("http://", f"http://user:{URL_KEY}@") + "/v1"
+    done = service("-v", "extract", str(article), *remote(fake, cache, url))
+    shown = service("logs", "-n", "1", "--cache-dir", str(cache))
+    assert done.returncode == 0 and shown.returncode == 0, done.stderr + shown.stderr
+    call = json.loads(shown.stdout)
+    assert call["endpoint"] == f"llamacpp:{fake.url}/v1#fake"
+    assert "Basic [redacted]" in call["attempts"][1]["messages"]  # httpx sent it, it came back
+    basic = base64.b64encode(f"user:{URL_KEY}".encode()).decode()
+    for secret in (URL_KEY, basic):
+        assert secret not in done.stdout + done.stderr + shown.stdout
+        assert secret.encode() not in everything_under(cache)
+
+
+def test_a_key_in_the_base_url_query_is_in_no_error(fake: FakeOpenAI, tmp_path: Path) -> None:
+    settings = Settings(
+        base_url=f"{fake.url}/v1?api_key={URL_KEY}", model="fake", backend="llamacpp",
+        max_attempts=1, cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    with Extractor(settings) as extractor, pytest.raises(EndpointError) as caught:
+        extractor.extract(TEXT)  # the fake's 404 names the path it got, the query with it
+    assert "HTTP 404" in str(caught.value) and REDACTED in str(caught.value)
+    assert URL_KEY not in str(caught.value)
+    assert URL_KEY.encode() not in everything_under(tmp_path / "cache")
+
+
 def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -148,7 +199,7 @@ def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Pa
             except httpx.TransportError:
                 assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.1)
-        for fault in ("echo-key", "echo-answer", "echo-key"):
+        for fault in ("echo-key", "echo-answer", "echo-invalid", "echo-key"):
             text = f"{TEXT} [[fault:{fault}]]"
             bodies.append(httpx.post(f"{url}/v1/extract", json={"text": text}, timeout=60).text)
     finally:
@@ -156,6 +207,9 @@ def test_serve_with_v_never_logs_or_answers_a_key(fake: FakeOpenAI, tmp_path: Pa
         logged, _ = proc.communicate(timeout=60)
     assert REDACTED in logged and REDACTED in "".join(bodies)
     assert KEY not in logged + "".join(bodies)
+    with sqlite3.connect(tmp_path / "logs.db") as db:
+        assert db.execute("select count(*) from attempts where number = 2").fetchone() == (1,)
+    assert KEY.encode() not in everything_under(tmp_path)  # the call log, the answer cache
 
 
 def test_reading_the_api_key_is_what_makes_it_redacted() -> None:

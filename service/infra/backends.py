@@ -22,7 +22,7 @@ import openai
 
 from service.config import Backend, Settings
 from service.errors import ModelUnavailableError
-from service.infra.redact import reveal
+from service.infra.redact import reveal, without_credentials
 from service.infra.transport import MeteredTransport
 from service.infra.weights import BUILTIN_MODELS, ensure_builtin, file_sha256
 
@@ -36,7 +36,8 @@ class Endpoint:
     base_url: str
     model: str
     #: what makes answers differ between endpoints; part of every cache key.
-    #: A GGUF is known by its sha256, a remote model by URL and name. Never the key.
+    #: A GGUF is known by its sha256, a remote model by URL (without credentials or
+    #: query) and name. Never the key.
     identity: str
     mode: instructor.Mode
 
@@ -167,7 +168,7 @@ class EndpointManager:
         s = self.settings
         backend = s.resolved_backend()
         if backend is not Backend.EMBEDDED:
-            base_url = (s.base_url or "https://api.openai.com/v1").rstrip("/")
+            base_url = without_credentials(s.base_url or "https://api.openai.com/v1").rstrip("/")
             return ModelRef(
                 s.model, f"{backend.value}:{base_url}#{s.model}", s.resolved_mode(), None
             )

@@ -11,7 +11,9 @@
 The attempts are collected from instructor's hooks (`watch`), not by the caller. The
 schema changes only through the numbered migrations below, applied in order and
 recorded in `_migrations`, as simonw/llm does; a file from any earlier version is
-brought up to date when it is opened. API keys are never part of what is logged.
+brought up to date when it is opened. No secret is part of what is logged: every
+column of every row passes `scrub` (`_insert`), and the endpoint is named without the
+credentials or query of its URL.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import instructor
 import openai
 from sqlite_utils import Database
 
-from service.infra.redact import redact
+from service.infra.redact import redact, scrub
 
 #: What a call and each attempt record of their outcome: the columns both tables share.
 _COSTS = {
@@ -189,7 +191,7 @@ class CallLog:
         row = {
             "datetime_utc": _now(),
             **{k: v for k, v in call.items() if k != "messages"},
-            "messages": json.dumps(rest, ensure_ascii=False),
+            "messages": rest,
             "response": response,
             "error": failure,
             "prompt_tokens": sum(a.prompt_tokens for a in attempts),
@@ -202,16 +204,14 @@ class CallLog:
             db = self._open()
             with db.conn:
                 row["system_hash"] = _store_prompt(db, system)
-                call_id = db["calls"].insert(row).last_pk
+                call_id = _insert(db, "calls", row)
                 for number, attempt in enumerate(attempts, 1):
                     added = attempt.messages[sent:] if number > 1 else []
-                    db["attempts"].insert(
-                        {
-                            "call_id": call_id,
-                            "number": number,
-                            "messages": json.dumps(added, ensure_ascii=False) if added else None,
-                        }
-                        | _costs(vars(attempt))
+                    _insert(
+                        db,
+                        "attempts",
+                        {"call_id": call_id, "number": number, "messages": added or None}
+                        | _costs(vars(attempt)),
                     )
             db.close()
 
@@ -250,9 +250,21 @@ def _split(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _store_prompt(db: Database, system: str) -> str:
+    system = scrub(system)
     digest = hashlib.sha256(system.encode()).hexdigest()
-    db["prompts"].insert({"hash": digest, "system": system}, ignore=True)
+    _insert(db, "prompts", {"hash": digest, "system": system}, ignore=True)
     return digest
+
+
+def _insert(db: Database, table: str, row: dict[str, Any], *, ignore: bool = False) -> Any:
+    """Every row of every table is written here, without any registered secret in any
+    column: a re-ask's turns repeat the answer and pydantic's error, and either may hold
+    the key a server echoed. Lists and dicts (messages) are stored as JSON."""
+    clean = {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+        for k, v in scrub(row).items()
+    }
+    return db[table].insert(clean, ignore=ignore).last_pk
 
 
 # -- instructor's hooks: each finds the attempts of the call running in its thread

@@ -3,18 +3,22 @@
 Servers echo what they were sent (a key in a 401 body, or inside an answer), and
 libraries log what servers say: instructor logs every failed attempt with the
 server's message. So the API key is only ever read through `reveal`, which registers
-it; the bearer token is registered when the HTTP app is made. Both are removed from
-error messages (`redact`), from answers before they are stored (`scrub`), and from
+it; credentials in the endpoint's URL are registered with it (`register_url`), and the
+bearer token when the HTTP app is made. All are removed from error messages
+(`redact`), from answers and the call log before they are stored (`scrub`), and from
 every log record that reaches a handler we install, whichever library wrote it
-(`SecretFilter`).
+(`SecretFilter`). Where an endpoint is named (the call log, cache keys, reports) it is
+named `without_credentials`.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
 from typing import Any
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -38,6 +42,34 @@ def reveal(secret: SecretStr | None) -> str | None:
     value = secret.get_secret_value()
     register(value)
     return value
+
+
+def register_url(url: str | None) -> None:
+    """Register the credentials a URL carries (`http://user:KEY@host/v1?api_key=KEY`).
+
+    The userinfo's password (or a lone user name, which is then the token), the Basic
+    credential httpx makes of it, and every query value: the client sends them, and a
+    server or a library may repeat them in an error or a log line.
+    """
+    if not url:
+        return
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        register(password or user, unquote(password or user))
+        basic = f"{unquote(user)}:{unquote(password)}".encode()
+        register(base64.b64encode(basic).decode())
+    for pair in parts.query.split("&"):
+        value = pair.partition("=")[2]
+        register(value, unquote_plus(value))
+
+
+def without_credentials(url: str) -> str:
+    """A URL fit to name an endpoint in a log, a cache key or a report: no userinfo, query
+    or fragment, so it still tells hosts, ports, paths apart but holds no secret."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def redact(text: str) -> str:

@@ -5,20 +5,33 @@ may generate up to `max_tokens` tokens. `MeteredTransport` sits under the openai
 client, so it sees every one of them: it records each request's seconds, tokens
 and outcome in the extraction's `Budget` (for the usage and the call log), cuts
 its timeout to what is left of the article's deadline, and refuses to start one
-when nothing is left. It also turns an HTTP 200 whose body is not JSON into a
-transport failure (retried like a 5xx), since the model never answered.
+when nothing is left. A timeout bounds each wait for the next piece of the body,
+never the whole, so the body must also arrive by the deadline (`_Bounded`), and
+within `MAX_ANSWER_BYTES`. It turns an HTTP 200 whose body is not JSON into a
+transport failure (retried like a 5xx), since the model never answered. A token
+count it cannot use ("abc", -5, 1e400) counts as 0; the answer is kept.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
+
+#: Largest body read from the endpoint, decoded. An answer is at most `max_tokens`
+#: tokens: even 10,000 of them with their top-5 log-probabilities are under 8 MB.
+MAX_ANSWER_BYTES = 16 * 2**20
+#: Largest token count believed: more than any one request holds (and than SQLite stores).
+MOST_TOKENS = 10**9
+_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
 @dataclass
@@ -39,6 +52,8 @@ class Budget:
     deadline: float  # time.monotonic() by which the extraction must end
     attempts: list[Attempt] = field(default_factory=list)
     expired: bool = False  # set when a request or retry was refused for lack of time
+    #: set with `expired` when the wait before the next retry would pass the deadline
+    retry_wait: float | None = None
     cancelled: bool = False
 
     def remaining(self) -> float:
@@ -77,6 +92,55 @@ class MalformedAnswer(httpx2.TransportError):
     """HTTP 200 with a body that is not a JSON object: the endpoint failed, not the model."""
 
 
+class AnswerTooLarge(httpx2.TransportError):
+    """A body over MAX_ANSWER_BYTES: no answer of a model is that large (not retried)."""
+
+
+class _Bounded(httpx2.SyncByteStream):
+    """A response body that ends at the article's deadline, even inside a blocked read.
+
+    The deadline is checked between pieces; a read still waiting at the deadline is
+    woken by shutting the connection's socket down from a timer.
+    """
+
+    def __init__(self, inner: httpx2.SyncByteStream, spent: Budget, sock: object) -> None:
+        self._inner = inner
+        self._spent = spent
+        self._lock = threading.Lock()
+        self._open = True
+        self._cut = False
+        self._timer: threading.Timer | None = None
+        if isinstance(sock, socket.socket):
+            self._timer = threading.Timer(max(spent.remaining(), 0.0), self._shut, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for piece in self._inner:
+                if self._spent.remaining() <= 0:
+                    raise DeadlineReached("the article's deadline passed during the answer")
+                yield piece
+        except Exception as exc:  # or whatever the shut socket made the read raise
+            if not self._cut:
+                raise
+            raise DeadlineReached("the article's deadline passed during the answer") from exc
+
+    def close(self) -> None:
+        with self._lock:  # from here on the connection may go back to the pool
+            self._open = False
+        if self._timer is not None:
+            self._timer.cancel()
+        self._inner.close()
+
+    def _shut(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._open:
+                self._cut = True
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 class MeteredTransport(httpx2.BaseTransport):
     """Wraps the real transport; see the module docstring."""
 
@@ -102,10 +166,11 @@ class MeteredTransport(httpx2.BaseTransport):
         try:
             response = self._inner.handle_request(request)
             attempt.status = response.status_code
-            body = response.read()
+            response = _read(response, request, spent)
         except Exception as exc:
             attempt.error = f"{type(exc).__name__}: {exc}"
-            if spent is not None and clamped and isinstance(exc, httpx2.TimeoutException):
+            timed_out = isinstance(exc, httpx2.TimeoutException)
+            if spent is not None and (isinstance(exc, DeadlineReached) or (clamped and timed_out)):
                 spent.expired = True  # it ran out of the article's time
             raise
         finally:
@@ -116,13 +181,78 @@ class MeteredTransport(httpx2.BaseTransport):
             attempt.error = f"HTTP {response.status_code}"
             return response
         try:
-            usage = json.loads(body).get("usage") or {}
-        except (ValueError, AttributeError):
+            answer = json.loads(response.content)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
             attempt.error = "HTTP 200 whose body is not a JSON object"
-            raise MalformedAnswer(attempt.error, request=request) from None
-        attempt.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        attempt.completion_tokens = int(usage.get("completion_tokens") or 0)
-        return response
+            raise MalformedAnswer(attempt.error, request=request)
+        usage = answer.get("usage")
+        counted = _counted(usage)
+        if counted is not None:
+            attempt.prompt_tokens = counted.get("prompt_tokens", 0)
+            attempt.completion_tokens = counted.get("completion_tokens", 0)
+        if counted == usage:
+            return response
+        answer["usage"] = counted  # openai, instructor and the call log read it too
+        return _decoded(response, request, json.dumps(answer).encode())
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _read(
+    response: httpx2.Response, request: httpx2.Request, spent: Budget | None
+) -> httpx2.Response:
+    """The response with its body read and decoded, by the deadline, within MAX_ANSWER_BYTES.
+
+    Decoded size is what counts: a small gzip body can inflate to gigabytes.
+    """
+    if spent is not None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        response.stream = _Bounded(response.stream, spent, sock)
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        for piece in response.iter_bytes():
+            size += len(piece)
+            if size > MAX_ANSWER_BYTES:
+                raise AnswerTooLarge(
+                    f"an answer over {MAX_ANSWER_BYTES // 2**20} MB, refused while it was read",
+                    request=request,
+                )
+            pieces.append(piece)
+    finally:
+        response.close()
+    return _decoded(response, request, b"".join(pieces))
+
+
+def _decoded(response: httpx2.Response, request: httpx2.Request, body: bytes) -> httpx2.Response:
+    """The same response with `body`, decoded, as its content (the client must not decode it)."""
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name not in ("content-encoding", "content-length")
+    ]
+    return httpx2.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _counted(usage: object) -> dict[str, Any] | None:
+    """The usage block with each count we cannot use set to 0; None when there is none."""
+    if not isinstance(usage, dict):
+        return None  # "usage": "lots" tells nothing
+    return usage | {k: _tokens(usage[k]) for k in _COUNTS if k in usage}
+
+
+def _tokens(value: object) -> int:
+    """A token count as the endpoint sent it, or 0 when it is none ("abc", -5, 1e400)."""
+    if type(value) is int and 0 <= value <= MOST_TOKENS:
+        return value
+    return 0

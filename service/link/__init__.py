@@ -118,7 +118,7 @@ def parse_records(text: str, source: str) -> tuple[list[ArticleEvents], int]:
         raise LinkInputError(f"{source} is empty")
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # JSONL, or a line too deep: read by lines
         whole = None
     if isinstance(whole, list):
         items = list(enumerate(whole, 1))
@@ -143,6 +143,8 @@ def _record(item: Any, where: str) -> ArticleEvents | None:
             item = json.loads(item)
         except json.JSONDecodeError as exc:
             raise LinkInputError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise LinkInputError(f"{where}: not JSON (nested too deeply to read)") from None
     if not isinstance(item, dict):
         raise LinkInputError(f"{where}: not a JSON object")
     if "ok" in item and "events" not in item:  # a `service batch` output line

@@ -73,6 +73,14 @@ class InputRecord(BaseModel):
     url: str | None = None
     published: dt.date | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        """The url is copied onto the output line, which a lone surrogate would make unwritable."""
+        if value is not None and not _is_utf8(value):
+            raise ValueError("not valid Unicode (a lone surrogate)")
+        return value
+
     @field_validator("published", mode="before")
     @classmethod
     def _day_of_timestamp(cls, value: object) -> object:
@@ -105,8 +113,7 @@ def open_source(spec: str | Path, stdin: BinaryIO | None = None) -> Source:
     path = Path(spec)
     if path.is_dir():
         files, skipped = scan_directory(path)
-        items = (Item(id=f.relative_to(path).as_posix(), path=f) for f in files)
-        return Source(len(files), items, skipped)
+        return Source(len(files), (_file_item(path, f) for f in files), skipped)
     if path.is_file():
         with path.open("rb") as fh:
             total = sum(1 for _, raw in _lines(fh) if raw is None or raw.strip())
@@ -125,16 +132,17 @@ def scan_directory(root: Path) -> tuple[list[Path], list[str]]:
     skipped: list[str] = []
 
     def unreadable(error: OSError) -> None:
-        skipped.append(f"{error.filename}: {error.strerror}, not read")
+        skipped.append(f"{_shown_name(str(error.filename))}: {error.strerror}, not read")
 
     for folder, dirs, files in os.walk(root, onerror=unreadable):
         base = Path(folder)
         for name in sorted(dirs):
             if (base / name).is_symlink():
-                skipped.append(f"{(base / name).relative_to(root)}: linked directory, not followed")
+                rel = _shown_name((base / name).relative_to(root).as_posix())
+                skipped.append(f"{rel}: linked directory, not followed")
         for name in files:
             path = base / name
-            rel = path.relative_to(root).as_posix()
+            rel = _shown_name(path.relative_to(root).as_posix())
             if name.startswith("."):
                 skipped.append(f"{rel}: hidden file, not read")
             elif path.suffix.lower() not in ARTICLE_SUFFIXES:
@@ -142,6 +150,37 @@ def scan_directory(root: Path) -> tuple[list[Path], list[str]]:
             else:
                 articles.append(path)
     return sorted(articles), sorted(skipped)
+
+
+def _shown_name(name: str) -> str:
+    """A file name as text an output line can hold: each byte that is not UTF-8 as `\\xNN`.
+
+    Python keeps such bytes as lone surrogates (surrogateescape), which JSON cannot encode.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _file_item(root: Path, path: Path) -> Item:
+    """The entry of an article file, named by its path under `root`.
+
+    A name that is not UTF-8 cannot be an id as it is: its entry is a `bad_input` line
+    under the escaped name, so the batch goes on and the file is accounted for.
+    """
+    rel = path.relative_to(root).as_posix()
+    shown = _shown_name(rel)
+    if shown == rel:
+        return Item(id=rel, path=path)
+    message = "the file name is not UTF-8 (shown with \\xNN for each bad byte): rename it"
+    return Item(id=shown, error=ItemError("bad_input", message))
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a str holding a lone surrogate, as JSON's '\\ud800' gives."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(mode: int) -> str:
@@ -181,6 +220,8 @@ def parse_record(raw: bytes, line: int) -> Item:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _bad(line, None, f"not a JSON object ({exc})")
+    except RecursionError:  # [[[... thousands deep: one bad line, not the end of the batch
+        return _bad(line, None, "not a JSON object (nested too deeply to read)")
     if not isinstance(data, dict):
         return _bad(line, None, f"not a JSON object but a {type(data).__name__}")
     try:
@@ -189,9 +230,8 @@ def parse_record(raw: bytes, line: int) -> Item:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
         raw_id = data.get("id")
-        return _bad(
-            line, raw_id if isinstance(raw_id, str) and raw_id else None, f"{where}: {first['msg']}"
-        )
+        usable = isinstance(raw_id, str) and raw_id and _is_utf8(raw_id)
+        return _bad(line, raw_id if usable else None, f"{where}: {first['msg']}")
     return Item(
         id=record.id, line=line, text=record.text, url=record.url, published=record.published
     )

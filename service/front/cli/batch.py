@@ -3,17 +3,19 @@
 Exit codes, so scripts can tell a finished batch from one to re-run:
 0 every article in OUT is ok; 1 the batch finished but some articles failed
 (their lines say why); 2 bad command line; 3 the batch stopped before the end
-(re-run the same command to resume); 130 interrupted.
+(re-run the same command to resume); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -41,6 +43,11 @@ from service.infra.redact import protect
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill PID`, how a background batch is stopped): the batch stops as on Ctrl-C."""
 
 
 @click.command("batch")
@@ -85,7 +92,11 @@ def batch(
     settings = build_settings(**options)
     console = Console(stderr=True)
     try:
-        with _batch_logging(quiet, console), progress_bar(quiet, console) as progress:
+        with (
+            _sigterm_stops(),
+            _batch_logging(quiet, console),
+            progress_bar(quiet, console) as progress,
+        ):
             summary = run_batch(
                 input_spec,
                 output,
@@ -97,16 +108,34 @@ def batch(
     except ExtractionError as exc:
         click.echo(f"batch stopped: {exc}\nre-run the same command to resume", err=True)
         sys.exit(EXIT_STOPPED)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: re-run the same command to resume into {output}", err=True)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        how = "terminated" if terminated else "interrupted"
+        click.echo(f"{how}: re-run the same command to resume into {output}", err=True)
         sys.stderr.flush()
         # Workers may wait on the model for minutes; their results would be dropped anyway.
         # Every written line is already fsynced and cache writes are atomic, so exit now.
-        os._exit(EXIT_INTERRUPTED)
+        os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     click.echo(summary.render(), err=True)
     if not summary.all_ok:
         click.echo(f'some articles failed: see the lines with "ok": false in {output}', err=True)
         sys.exit(EXIT_FAILURES)  # sys.exit, not ctx.exit: survives standalone_mode=False
+
+
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While the batch runs, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises
+    KeyboardInterrupt: one message and exit 143 instead of a silent death.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -64,7 +64,9 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: click's check would refuse the whole command (usage text, exit 2) for one
+# unreadable file; `_read` gives that file its own error line and the others are extracted.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @settings_options
 def extract(paths: tuple[Path, ...], **options: Any) -> None:
     """Extract events from article files ('-' reads stdin); prints JSON.

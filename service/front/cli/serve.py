@@ -64,9 +64,14 @@ def serve(
     )
     click.echo(f"auth: {'bearer token from $' + token_env if token else 'none'}", err=True)
     server = uvicorn.Server(server_config(app, host=host, port=port, log_level="info"))
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn raises the Ctrl-C again once it has shut down
+        code = 130
+    else:
+        code = 0 if server.started else 1
     # After a shutdown (Ctrl-C), a worker thread may still wait on the model for minutes.
     # Its answer has no one to go to, and the cache and logs are written atomically: exit.
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0 if server.started else 1)
+    os._exit(code)

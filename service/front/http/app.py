@@ -3,11 +3,13 @@
 The routes and their dependencies are in `routes`, the shared state in
 `state`, the body and load limits in `guard`. Every failure leaves as
 `{"error": {"code", "message"}}` with one line of text (`errors`): never a stack
-trace, never the token or an API key.
+trace, never the token or an API key. `stop` is the server's word that it is shutting
+down: extractions in progress are answered 503 at once instead of awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -21,9 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import Settings
 from service.core.templates import PromptTemplate, available_templates, load_template
-from service.errors import ExtractionError
+from service.errors import Cancelled, ExtractionError
 from service.extractor import Extractor
-from service.front.http.errors import error_response, status_for, validation_message
+from service.front.http.errors import (
+    error_response,
+    shutting_down,
+    status_for,
+    validation_message,
+)
 from service.front.http.guard import BodyGuard
 from service.front.http.models import DEFAULT_MAX_BODY_BYTES
 from service.front.http.routes import guarded, open_routes, require_token
@@ -69,13 +76,16 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    stopping = asyncio.Event()
     app.add_middleware(
         BodyGuard,
         max_body_bytes=max_body_bytes,
         max_pending=settings.max_pending,
         client_timeout=settings.client_timeout,
+        stopping=stopping,
     )
     app.state.settings = settings  # the server's timeouts come from here
+    app.state.stopping = stopping
     app.state.token = token
     app.state.extractors = pool
     app.state.coalescer = Coalescer()  # also for diagnostics: how many wait on another
@@ -85,15 +95,27 @@ def create_app(
     return app
 
 
+def stop(app: FastAPI) -> None:
+    """The server is shutting down: answer the extractions in progress 503 now.
+
+    Their threads are abandoned (a request in flight to a remote endpoint cannot be
+    woken) and start no further model request. Call it on the event loop.
+    """
+    app.state.extractors.cancel()
+    app.state.stopping.set()
+
+
 def _handle_errors(app: FastAPI) -> None:
     """Typed errors, invalid requests and HTTP errors all leave as one `ErrorResponse`."""
 
     @app.exception_handler(ExtractionError)
     async def _typed_error(_: Request, exc: ExtractionError) -> JSONResponse:
+        if isinstance(exc, Cancelled):  # extractors are only cancelled when the server stops
+            return shutting_down()
         status = status_for(exc)
         if status >= 500:
             log.warning("extraction failed: %s: %s", exc.code, redact(str(exc)))
-        return error_response(status, exc.code, redact(str(exc)))
+        return error_response(status, exc.code, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

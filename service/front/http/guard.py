@@ -1,7 +1,7 @@
 """The ASGI guard in front of the HTTP app: what must be decided on raw messages.
 
-A body's size and arrival time, the number of extractions waiting, and a bug's
-exception are handled here, before (or around) FastAPI; everything else is FastAPI's.
+A body's size and arrival time, the number of extractions waiting, a shutdown, and a
+bug's exception are handled here, before (or around) FastAPI; everything else is FastAPI's.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.front.http.errors import error_response
+from service.front.http.errors import RETRY_AFTER, error_response, shutting_down
 
 log = logging.getLogger(__name__)
 
-BUSY_RETRY_AFTER = 10  # seconds a client is asked to wait when the queue is full
 #: A refused body is read and dropped up to this size, so the client reads the refusal.
 DRAIN_BYTES = 128 * 1024 * 1024
 
@@ -30,9 +29,11 @@ class BodyGuard:
     read and dropped (within bounds) before the answer, so the client, still
     sending, reads the 413 instead of a reset connection. At most `max_pending`
     extraction requests run or wait at once; more get 503 with Retry-After, so a
-    queue never grows without bound behind a slow model. Both need the raw ASGI
-    messages, which FastAPI's dependencies never see; the bearer token is a
-    dependency (`routes.require_token`).
+    queue never grows without bound behind a slow model. Once `stopping` is set (the
+    server shuts down), extractions get 503 `shutting_down`, those in progress at
+    once: they are cancelled rather than awaited, since the model may take minutes.
+    These need the raw ASGI messages, which FastAPI's dependencies never see; the
+    bearer token is a dependency (`routes.require_token`).
     """
 
     def __init__(
@@ -42,11 +43,13 @@ class BodyGuard:
         max_body_bytes: int,
         max_pending: int,
         client_timeout: float,
+        stopping: asyncio.Event,
     ) -> None:
         self.app = app
         self._max = max_body_bytes
         self._max_pending = max_pending
         self._timeout = client_timeout
+        self._stopping = stopping
         self._pending = 0  # only touched on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,22 +89,56 @@ class BodyGuard:
             return message
 
         extraction = scope["method"] == "POST" and scope["path"].startswith("/v1/extract")
+        if extraction and self._stopping.is_set():
+            await shutting_down()(scope, replay, send)
+            return
         if extraction and self._pending >= self._max_pending:
             busy = error_response(
                 503,
                 "busy",
                 f"{self._pending} extraction requests are already in progress or waiting "
                 "(setting max_pending); retry later",
-                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+                headers={"Retry-After": str(RETRY_AFTER)},
             )
             await busy(scope, replay, send)
             return
         counted = int(extraction)
         self._pending += counted
         try:
-            await _answer_even_a_bug(self.app, scope, replay, send)
+            if extraction:
+                await self._unless_stopping(scope, replay, send)
+            else:
+                await _answer_even_a_bug(self.app, scope, replay, send)
         finally:
             self._pending -= counted
+
+    async def _unless_stopping(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app's answer, or 503 `shutting_down` as soon as the server stops."""
+        sent = _Sent(send)
+        answer = asyncio.ensure_future(_answer_even_a_bug(self.app, scope, receive, sent))
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([answer, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            answer.cancel()  # a no-op once it is done
+            await asyncio.wait([answer])  # quick: the extraction's thread is abandoned
+        if not answer.cancelled():
+            answer.result()
+        elif not sent.started:
+            await shutting_down()(scope, receive, send)
+
+
+class _Sent:
+    """The app's `send`, which remembers whether the response has started."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 class _Body:
@@ -146,17 +183,11 @@ async def _answer_even_a_bug(app: ASGIApp, scope: Scope, receive: Receive, send:
     Starlette re-raises after its own 500, and uvicorn then drops the connection,
     which breaks the client's next request on that kept-alive connection.
     """
-    started = False
-
-    async def tracked(message: Message) -> None:
-        nonlocal started
-        started = started or message["type"] == "http.response.start"
-        await send(message)
-
+    sent = _Sent(send)
     try:
-        await app(scope, receive, tracked)
+        await app(scope, receive, sent)
     except Exception:
         log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
-        if not started:
+        if not sent.started:
             response = error_response(500, "internal_error", "internal error (see the server log)")
             await response(scope, receive, send)

@@ -1,18 +1,22 @@
 """The routes of the HTTP API, and the dependencies that hand them what they share.
 
-Extraction routes are plain `def` functions, so FastAPI runs them in its threadpool
-and concurrent requests share one model, one answer cache and one call log (the
-Extractor is thread-safe). `create_app` puts the shared state on `app.state`; the
-dependencies here read it from there, so a route names what it needs.
+Extraction routes run the extraction in a worker thread (`in_thread`), so concurrent
+requests share one model, one answer cache and one call log (the Extractor is
+thread-safe), and a shutdown can abandon a thread that waits on the model.
+`create_app` puts the shared state on `app.state`; the dependencies here read it
+from there, so a route names what it needs.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -20,8 +24,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from schemas.events import ArticleEvents
-from service.errors import ExtractionError, ModelUnavailableError
-from service.front.http.errors import documented, without_paths
+from service.errors import Cancelled, ExtractionError, ModelUnavailableError
+from service.front.http.errors import documented, public
 from service.front.http.models import (
     BatchRequest,
     BatchResponse,
@@ -32,10 +36,12 @@ from service.front.http.models import (
 )
 from service.front.http.state import Coalescer, Extractors
 from service.front.results import BatchItemResult, ErrorInfo
-from service.infra.redact import redact
 from service.link import link_records
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/openapi.json"
@@ -92,6 +98,16 @@ def _check_prompts(
         raise RequestValidationError(errors)
 
 
+async def in_thread(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Blocking work in a worker thread that a cancelled request abandons.
+
+    FastAPI's own threadpool waits for the thread, and a request in flight to a remote
+    endpoint cannot be woken: a shutdown would wait for the model's answer.
+    """
+    call = functools.partial(work, *args, **kwargs)
+    return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+
+
 def _run(request: ExtractRequest, pool: Extractors, flights: Coalescer) -> ArticleEvents:
     """One extraction; identical concurrent ones share it when answers are cached."""
     chosen = pool.get(request.prompt)
@@ -111,10 +127,10 @@ def _batch_item(item: ExtractRequest, pool: Extractors, flights: Coalescer) -> B
     """One item's record, or its own error: only an unusable model fails the whole batch."""
     try:
         record = _run(item, pool, flights)
-    except ModelUnavailableError:
+    except (ModelUnavailableError, Cancelled):
         raise  # no article can succeed: the whole request is 503
     except ExtractionError as exc:
-        error = ErrorInfo(code=exc.code, message=redact(str(exc)))
+        error = ErrorInfo(code=exc.code, message=public(str(exc)))
     except Exception:  # a bug costs this item, not the batch
         log.exception("unexpected error on batch item %r", item.id)
         error = ErrorInfo(code="internal_error", message="internal error (see the server log)")
@@ -127,17 +143,18 @@ _EXTRACTION_ERRORS = documented(401, 413, 422, 500, 502, 503, 504)
 
 
 @guarded.post("/v1/extract", response_model=ArticleEvents, responses=_EXTRACTION_ERRORS)
-def extract(request: ExtractRequest, pool: Pool, flights: Flights) -> ArticleEvents:
+async def extract(request: ExtractRequest, pool: Pool, flights: Flights) -> ArticleEvents:
     """Events of one article, with usage and whether the answer came from the cache."""
     _check_prompts(pool, [((), request.prompt)])
-    return _run(request, pool, flights)
+    return await in_thread(_run, request, pool, flights)
 
 
 @guarded.post("/v1/extract/batch", response_model=BatchResponse, responses=_EXTRACTION_ERRORS)
-def extract_batch(batch: BatchRequest, pool: Pool, flights: Flights) -> BatchResponse:
+async def extract_batch(batch: BatchRequest, pool: Pool, flights: Flights) -> BatchResponse:
     """Each article in turn; one article's failure is its own result, not the batch's."""
     _check_prompts(pool, [(("items", i), item.prompt) for i, item in enumerate(batch.items)])
-    return BatchResponse(results=[_batch_item(item, pool, flights) for item in batch.items])
+    results = [await in_thread(_batch_item, item, pool, flights) for item in batch.items]
+    return BatchResponse(results=results)
 
 
 @guarded.post("/v1/link", response_model=LinkResponse, responses=documented(401, 413, 422, 500))
@@ -184,5 +201,5 @@ async def health(request: Request, response: Response, pool: Pool) -> Health:
         model=settings.model if settings.gguf is None else settings.gguf.name,
         prompt=pool.default.template.ref,
         prompts=pool.prompts,
-        error=without_paths(pool.load_error) if pool.load_error else None,
+        error=public(pool.load_error) if pool.load_error else None,
     )

@@ -3,20 +3,24 @@
 uvicorn waits as long as a client likes for a request's headers, so one sending a
 byte a second holds a connection open indefinitely. `server_config` gives uvicorn's
 h11 protocol a header deadline (the app's guard bounds the body the same way), a
-short keep-alive, a bounded graceful shutdown (Ctrl-C does not wait for the model),
-and the secret filter on uvicorn's log handlers.
+short keep-alive, a bounded graceful shutdown, and the secret filter on uvicorn's log
+handlers. A graceful shutdown waits for the requests in progress, and one waiting on
+the model may take minutes: the protocol tells the app when the shutdown starts
+(`app.stop`), and the app answers those 503 at once (Ctrl-C does not wait for the model).
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from service.front.http.app import stop
 from service.infra.redact import SecretFilter
 
 #: Seconds a shutdown waits for requests in progress before it cancels them.
@@ -24,9 +28,14 @@ SHUTDOWN_GRACE = 3.0
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """h11 that closes a connection whose request headers take over `header_timeout` s."""
+    """h11 that closes a connection whose request headers take over `header_timeout` s.
+
+    It also calls `on_shutdown` (set by `server_config`) when the server starts its
+    graceful shutdown.
+    """
 
     header_timeout = 15.0
+    on_shutdown: Callable[[], None]
     _timer: asyncio.TimerHandle | None = None
     _waiting_after: object = None  # the request cycle before the headers we wait for
 
@@ -47,6 +56,11 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        """Called by the server on each connection when its graceful shutdown starts."""
+        self.on_shutdown()
+        super().shutdown()
+
     def _arm(self) -> None:
         self._disarm()
         self._waiting_after = self.cycle
@@ -65,7 +79,11 @@ class HeaderDeadlineProtocol(H11Protocol):
 def server_config(app: FastAPI, *, host: str, port: int, **options: Any) -> uvicorn.Config:
     """uvicorn settings for `app` (made by `create_app`, whose settings give the timeouts)."""
     timeout = app.state.settings.client_timeout
-    protocol = type("Protocol", (HeaderDeadlineProtocol,), {"header_timeout": timeout})
+    protocol = type(
+        "Protocol",
+        (HeaderDeadlineProtocol,),
+        {"header_timeout": timeout, "on_shutdown": staticmethod(lambda: stop(app))},
+    )
     return uvicorn.Config(
         app,
         host=host,

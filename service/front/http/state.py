@@ -67,6 +67,12 @@ class Extractors:
             return "loading"
         return "error" if self.load_error else "ok"
 
+    def cancel(self) -> None:
+        """Start no further model request (shutdown): nobody will read the answers."""
+        with self._lock:
+            for extractor in self._by_prompt.values():
+                extractor.cancel()
+
     def close(self) -> None:
         with self._lock:
             if self._owned:  # the prompt variants share the default's model, cache and log
