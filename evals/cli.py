@@ -113,6 +113,33 @@ def sweep(run_dir: Path, set_name: str, thresholds: str, fields: bool) -> None:
     click.echo(calibrate.markdown(calibrate.sweep(run_dir, set_name, values, fields)))
 
 
+@main.command("fit-accept")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="A MUC-4 run (made with NEWSEVENTS_ACCEPT=0) to report calibration on; repeatable.",
+)
+@click.option("--model", default="qwen2.5-coder-1.5b", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print the fit; write no weights.")
+def fit_accept(runs: tuple[Path, ...], checks: tuple[Path, ...], model: str, dry_run: bool) -> None:
+    """Fit the event acceptor on MUC-4 train runs made with NEWSEVENTS_ACCEPT=0."""
+    from evals import accept
+
+    if any(json.loads((r / "run.json").read_text())["set"] != "muc4-train" for r in runs):
+        raise click.UsageError("fit on muc4-train runs only: dev is only checked")
+    fitted, summary = accept.fit(list(runs), model)
+    summary["check"] = accept.calibration(fitted, checks) if checks else None
+    command = "python -m evals fit-accept " + " ".join(
+        [*(str(r) for r in runs), *(f"--check {c}" for c in checks)]
+    )
+    click.echo(json.dumps(summary, indent=1))
+    if not dry_run:
+        click.echo(f"wrote {accept.write(fitted, summary, command)}", err=True)
+
+
 def _report(
     which: str, set_name: str, limit: int | None, options: dict[str, Any]
 ) -> dict[str, Any]:

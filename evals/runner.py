@@ -160,6 +160,7 @@ def _identity(set_name: str, settings: Settings, limit: int | None) -> dict[str,
         "base_url": without_credentials(settings.base_url) if settings.base_url else None,
         "engine": f"xllamacpp {engine_version()}" if settings.base_url is None else None,
         "llguidance": settings.uses_llguidance(),
+        "accept": settings.accept,
     }
 
 

@@ -119,6 +119,13 @@ class Settings(BaseSettings):
         "victims, place or source it chose, below which the field is left null (from "
         "token log-probabilities; kept as the field's span confidence).",
     )
+    accept: bool = Field(
+        default=True,
+        validation_alias=_env("ACCEPT"),
+        description="Staged prompts, built-in model: drop the events that the learned "
+        "acceptor (service/pipeline/accept.json, fitted on MUC-4 train) scores below its "
+        "threshold. Off to see every event the model reported (as `evals fit-accept` needs).",
+    )
     # -- resilience
     timeout: float = Field(default=600.0, gt=0, validation_alias=_env("TIMEOUT"))
     max_attempts: int = Field(default=4, ge=1, description="Tries on transient endpoint errors.")
@@ -194,6 +201,13 @@ class Settings(BaseSettings):
         if builtin is None or self.gguf is not None or self.base_url is not None:
             return 0.5
         return builtin.attack_threshold
+
+    def acceptor_model(self) -> str | None:
+        """The built-in model whose fitted acceptor applies, if any: a probability is
+        comparable only within one model."""
+        if not self.accept or self.gguf is not None or self.base_url is not None:
+            return None
+        return self.model if self.model in BUILTIN_MODELS else None
 
     def uses_llguidance(self) -> bool:
         """LLGuidance grammars go only to llama.cpp, and unasked only to our own build."""

@@ -39,6 +39,7 @@ from service.infra.redact import redact, register_url, reveal, scrub
 from service.infra.retry import is_transient, root_cause, transport_retrying
 from service.infra.transport import AnswerTooLarge, Budget, budget
 from service.pipeline import extract_events
+from service.pipeline.accept import acceptor_for
 from service.pipeline.types import Scored
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,7 @@ class Extractor:
             reference,
             threshold=self.settings.resolved_attack_threshold(),
             field_threshold=self.settings.field_threshold,
+            accept=acceptor_for(model) if (model := self.settings.acceptor_model()) else None,
         )
         checked, notes = check_events(events, article, reference)
         return checked, warnings + notes

@@ -24,6 +24,8 @@ Stages, in order (one module each):
                event as it is read; then runs about one attack anywhere become one event
                (`merge_duplicates`: shared evidence or agreeing fields; shared nulls are
                not evidence).
+6. `accept`  - code: a logistic regression fitted on MUC-4 train answers keeps or drops
+               each event (built-in model only; `accept.json`).
 
 Every call sends the same system message first, so llama.cpp keeps its KV cache across
 questions and articles; a question quotes only its own sentences (a 1.5B model reading
@@ -39,6 +41,7 @@ from schemas.events import Event
 from service.core.records import continues, merge_duplicates, merged
 from service.core.templates import PromptTemplate
 from service.pipeline import cues
+from service.pipeline.accept import Acceptor
 from service.pipeline.clean import visible_sentences
 from service.pipeline.derive import build_event, is_campaign
 from service.pipeline.detect import VIOLENCE, detect
@@ -55,8 +58,10 @@ def extract_events(
     reference: dt.date | None,
     threshold: float,
     field_threshold: float,
+    accept: Acceptor | None = None,
 ) -> tuple[list[Event], list[str]]:
-    """Events of one article, and warnings for the caller."""
+    """Events of one article, and warnings for the caller; with an `accept`or, only the
+    events it keeps."""
     warnings: list[str] = []
     sentences = visible_sentences(article)
     lede = " ".join(s.text for s in sentences if s.number <= cues.LEDE)
@@ -86,7 +91,10 @@ def extract_events(
         else:
             events.append(event)
         previous = attack
-    return merge_duplicates(events), warnings
+    events = merge_duplicates(events)
+    if accept is not None:
+        events = [e for e in events if accept.keeps(e, len(article))]
+    return events, warnings
 
 
 def adjacent(sentences: list[Numbered], most: int = 3) -> list[list[Numbered]]:

@@ -1,0 +1,80 @@
+"""The learned event acceptor: features, weights file, and where it applies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from pydantic import BaseModel
+
+from schemas.events import Event, Evidence
+from schemas.vocab import EventType, SubEventType
+from service.config import Settings
+from service.core.templates import load_template
+from service.pipeline import extract_events
+from service.pipeline.accept import FEATURES, Acceptor, acceptor_for, features, from_dict
+
+
+def _on(feature: str, weight: float, intercept: float = 0.0) -> Acceptor:
+    """An acceptor that reads one feature only, at threshold 0.5."""
+    n = len(FEATURES)
+    coef = tuple(weight if f == feature else 0.0 for f in FEATURES)
+    return Acceptor("m", (0.0,) * n, (1.0,) * n, coef, intercept, 0.5)
+
+
+def _event(sentences: int) -> Event:
+    evidence = [Evidence(quote="x", start=i, end=i + 1) for i in range(sentences)]
+    return Event(
+        event_type=EventType.VIOLENCE_AGAINST_CIVILIANS,
+        sub_event_type=SubEventType.ATTACK,
+        evidence=evidence,
+        grounded=True,
+        confidence=0.9,
+    )
+
+
+def test_features_are_read_in_their_named_order() -> None:
+    x = features(_event(2), article_chars=100)
+    assert len(x) == len(FEATURES)
+    assert x[FEATURES.index("sentences")] == 2.0
+    assert x[FEATURES.index("p_attack")] == 0.9
+    assert x[FEATURES.index("no_means")] == 1.0  # an attack with no means named
+    assert x[FEATURES.index("attacker")] == 0.0
+
+
+def test_the_acceptor_keeps_what_it_scores_at_or_above_its_threshold() -> None:
+    longer = _on("sentences", 2.0)  # P = sigmoid(2 * sentences)
+    assert longer.keeps(_event(1), 100)
+    strict = dataclasses.replace(longer, threshold=0.99)
+    assert not strict.keeps(_event(1), 100) and strict.keeps(_event(3), 100)
+
+
+def test_the_shipped_weights_load_and_apply_to_their_own_model_only() -> None:
+    fitted = acceptor_for("qwen2.5-coder-1.5b")
+    assert fitted is not None and 0 < fitted.threshold < 1
+    assert acceptor_for("qwen2.5-coder-0.5b") is None
+    assert Settings().acceptor_model() == "qwen2.5-coder-1.5b"
+    assert Settings(accept=False).acceptor_model() is None
+    assert Settings(base_url="http://127.0.0.1:9/v1").acceptor_model() is None
+
+
+def test_weights_fitted_on_other_features_are_refused() -> None:
+    data = {"model": "m", "features": ["p_attack"], "mean": [0], "scale": [1], "coef": [1]}
+    with pytest.raises(ValueError, match="other features"):
+        from_dict(data | {"intercept": 0, "threshold": 0.5})
+
+
+def test_the_pipeline_drops_the_events_its_acceptor_does_not_keep() -> None:
+    article = "Gunmen attacked a bus on Monday. Officials met in the capital. A bomb hit a market."
+
+    def ask(stage: str, messages: list[dict[str, str]], model: type[BaseModel]) -> BaseModel:
+        if stage == "detect":
+            return model.model_validate({"attack": True})
+        answer = dict.fromkeys(model.model_fields) | {"p_true": None, "p_chosen": None}
+        return model.model_validate(answer | {"certainty": "confirmed"})
+
+    both, _ = extract_events(ask, load_template("stages@v3"), article, None, 0.5, 0.0)
+    assert len(both) == 2
+    dated = _on("date", 10.0, intercept=-5.0)  # keeps only an event its sentences date
+    kept, _ = extract_events(ask, load_template("stages@v3"), article, None, 0.5, 0.0, dated)
+    assert [e.evidence[0].quote for e in kept] == ["Gunmen attacked a bus on Monday."]
