@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pydantic import BaseModel
 
-from schemas.events import Event, Evidence
+from evals import accept, muc4, muc4_train
+from evals.cli import main
+from schemas.events import ArticleEvents, Event, Evidence
 from schemas.vocab import EventType, SubEventType
 from service.config import Settings
 from service.core.templates import load_template
@@ -22,8 +27,8 @@ def _on(feature: str, weight: float, intercept: float = 0.0) -> Acceptor:
     return Acceptor("m", (0.0,) * n, (1.0,) * n, coef, intercept, 0.5)
 
 
-def _event(sentences: int) -> Event:
-    evidence = [Evidence(quote="x", start=i, end=i + 1) for i in range(sentences)]
+def _event(sentences: int, start: int = 0) -> Event:
+    evidence = [Evidence(quote="x", start=start + i, end=start + i + 1) for i in range(sentences)]
     return Event(
         event_type=EventType.VIOLENCE_AGAINST_CIVILIANS,
         sub_event_type=SubEventType.ATTACK,
@@ -78,3 +83,41 @@ def test_the_pipeline_drops_the_events_its_acceptor_does_not_keep() -> None:
     dated = _on("date", 10.0, intercept=-5.0)  # keeps only an event its sentences date
     kept, _ = extract_events(ask, load_template("stages@v3"), article, None, 0.5, 0.0, dated)
     assert [e.evidence[0].quote for e in kept] == ["Gunmen attacked a bus on Monday."]
+
+
+def _run_folder(folder: Path, set_name: str, docs: list[muc4.GoldDoc]) -> None:
+    """A run folder as `evals run` leaves it: in in-scope reports, a three-sentence event
+    over a gold filler's mention; in every report, a one-sentence event at its end."""
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"set": set_name}))
+    with (folder / "predictions.jsonl").open("w") as f:
+        for doc in docs:
+            mentions = [
+                m
+                for t in doc.templates
+                if t.in_scope
+                for r in t.roles.values()
+                for e in r
+                for m in e
+            ]
+            events = [_event(1, start=len(doc.text) - 1)]
+            if mentions:
+                events.append(_event(3, start=mentions[0][1]))
+            record = ArticleEvents(id=doc.id, events=events).model_dump(mode="json")
+            f.write(json.dumps({"id": doc.id, "ok": True, "record": record}) + "\n")
+
+
+def test_the_fit_learns_what_tells_a_right_event_and_fits_on_train_only(tmp_path: Path) -> None:
+    train = muc4_train.subset(muc4_train.load(), 40)
+    _run_folder(tmp_path / "train", "muc4-train", train)
+    fitted, summary = accept.fit([tmp_path / "train"], "m")
+    assert fitted.coef[FEATURES.index("sentences")] > 0  # the right events are the long ones
+    assert summary["positives"] == sum(d.kind == "in_scope" for d in train)
+    kept, best = summary["train"]["all kept"], summary["train"]["at the threshold"]
+    assert best["false_event_rate"] == 0 < kept["false_event_rate"]
+    assert best["role_f1"] >= kept["role_f1"]
+    _run_folder(tmp_path / "dev", "muc4", muc4.subset(muc4.load(), 20))
+    check = accept.calibration(fitted, [tmp_path / "dev"])
+    assert check["brier"] < check["brier of the base rate"]
+    result = CliRunner().invoke(main, ["fit-accept", str(tmp_path / "dev"), "--dry-run"])
+    assert result.exit_code == 2 and "muc4-train runs only" in result.output
