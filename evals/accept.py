@@ -29,7 +29,9 @@ from service.pipeline.accept import FEATURES, WEIGHTS, Acceptor, features, from_
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 19)]
 
 
-def examples(run: Path) -> tuple[list[list[float]], list[int], list[muc4.GoldDoc], dict]:
+def examples(
+    run: Path,
+) -> tuple[list[list[float]], list[int], list[muc4.GoldDoc], dict[str, ArticleEvents]]:
     """Features and labels of every event of a MUC-4 run, its documents and records."""
     identity = json.loads((run / "run.json").read_text(encoding="utf-8"))
     gold = SETS[identity["set"]]
@@ -52,11 +54,10 @@ def examples(run: Path) -> tuple[list[list[float]], list[int], list[muc4.GoldDoc
     return x, y, docs, predicted
 
 
-def fit(runs: list[Path], model: str) -> tuple[Acceptor, dict[str, Any]]:
-    """The acceptor fitted on the runs' events, its threshold chosen on them."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
+def _gathered(
+    runs: Iterable[Path],
+) -> tuple[list[list[float]], list[int], list[muc4.GoldDoc], dict[str, ArticleEvents]]:
+    """The examples of several runs, one after another."""
     x: list[list[float]] = []
     y: list[int] = []
     docs: list[muc4.GoldDoc] = []
@@ -64,6 +65,15 @@ def fit(runs: list[Path], model: str) -> tuple[Acceptor, dict[str, Any]]:
     for run in runs:
         rx, ry, rdocs, rpred = examples(run)
         x, y, docs, predicted = x + rx, y + ry, docs + rdocs, predicted | rpred
+    return x, y, docs, predicted
+
+
+def fit(runs: list[Path], model: str) -> tuple[Acceptor, dict[str, Any]]:
+    """The acceptor fitted on the runs' events, its threshold chosen on them."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x, y, docs, predicted = _gathered(runs)
     scaler = StandardScaler().fit(x)
     scale = [s if s > 0 else 1.0 for s in scaler.scale_]
     regression = LogisticRegression(C=1.0, max_iter=1000).fit(scaler.transform(x), y)
@@ -89,13 +99,7 @@ def fit(runs: list[Path], model: str) -> tuple[Acceptor, dict[str, Any]]:
 
 def calibration(acceptor: Acceptor, runs: Iterable[Path]) -> dict[str, Any]:
     """Brier score, a reliability table (five bins) and the role scores of other runs."""
-    x: list[list[float]] = []
-    y: list[int] = []
-    docs: list[muc4.GoldDoc] = []
-    predicted: dict[str, ArticleEvents] = {}
-    for run in runs:
-        rx, ry, rdocs, rpred = examples(run)
-        x, y, docs, predicted = x + rx, y + ry, docs + rdocs, predicted | rpred
+    x, y, docs, predicted = _gathered(runs)
     p = [acceptor.probability_of(row) for row in x]
     bins = []
     for lo in (0.0, 0.2, 0.4, 0.6, 0.8):

@@ -421,14 +421,21 @@ def test_a_second_batch_on_the_same_output_is_refused(settings: Settings, tmp_pa
         run_batch(source, out, settings=settings)
 
 
-def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    count, concurrency = 40, 4
+def _numbered_batch(
+    tmp_path: Path, count: int
+) -> tuple[list[dict[str, Any] | str], Path, Path, dict[str, str]]:
+    """`count` articles n00, n01... as JSONL, the output path, and a child's environment."""
     records: list[dict[str, Any] | str] = [
         {"id": f"n{n:02d}", "text": article(None, n)} for n in range(count)
     ]
     source = write_jsonl(tmp_path / "in.jsonl", records)
-    out = tmp_path / "out.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_API_KEY": API_KEY}
+    return records, source, tmp_path / "out.jsonl", env
+
+
+def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    count, concurrency = 40, 4
+    records, source, out, env = _numbered_batch(tmp_path, count)
     with FakeOpenAI(delay=0.3) as fake:
         args = [
             sys.executable,
@@ -472,12 +479,7 @@ def _wait_for_lines(path: Path, lines: int, run: subprocess.Popen[bytes]) -> Non
 def test_sigterm_stops_the_batch_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
     """`kill PID` (how a background batch is stopped): one line, exit 143, then resumable."""
     count, concurrency = 20, 2
-    records: list[dict[str, Any] | str] = [
-        {"id": f"n{n:02d}", "text": article(None, n)} for n in range(count)
-    ]
-    source = write_jsonl(tmp_path / "in.jsonl", records)
-    out = tmp_path / "out.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSEVENTS_API_KEY": API_KEY}
+    records, source, out, env = _numbered_batch(tmp_path, count)
     with FakeOpenAI(delay=0.3) as fake:
         command = cli_args(fake, tmp_path, str(source), "-o", str(out))
         args = [sys.executable, "-m", "service", "batch", *command, "--concurrency", "2"]
