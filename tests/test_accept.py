@@ -12,19 +12,27 @@ from pydantic import BaseModel
 
 from evals import accept, muc4, muc4_train
 from evals.cli import main
-from schemas.events import ArticleEvents, Event, Evidence
+from schemas.events import ArticleEvents, Event, Evidence, Span
 from schemas.vocab import EventType, SubEventType
 from service.config import Settings
 from service.core.templates import load_template
 from service.pipeline import extract_events
-from service.pipeline.accept import FEATURES, Acceptor, acceptor_for, features, from_dict
+from service.pipeline.accept import (
+    EVENT_FEATURES,
+    ROLE_FEATURES,
+    Acceptor,
+    Logistic,
+    acceptor_for,
+    event_features,
+    from_dict,
+)
 
 
 def _on(feature: str, weight: float, intercept: float = 0.0) -> Acceptor:
-    """An acceptor that reads one feature only, at threshold 0.5."""
-    n = len(FEATURES)
-    coef = tuple(weight if f == feature else 0.0 for f in FEATURES)
-    return Acceptor("m", (0.0,) * n, (1.0,) * n, coef, intercept, 0.5)
+    """An acceptor whose event weight reads one feature only, at threshold 0.5."""
+    n = len(EVENT_FEATURES)
+    coef = tuple(weight if f == feature else 0.0 for f in EVENT_FEATURES)
+    return Acceptor("m", Logistic((0.0,) * n, (1.0,) * n, coef, intercept, 0.5), {})
 
 
 def _event(sentences: int, start: int = 0) -> Event:
@@ -39,34 +47,57 @@ def _event(sentences: int, start: int = 0) -> Event:
 
 
 def test_features_are_read_in_their_named_order() -> None:
-    x = features(_event(2), article_chars=100)
-    assert len(x) == len(FEATURES)
-    assert x[FEATURES.index("sentences")] == 2.0
-    assert x[FEATURES.index("p_attack")] == 0.9
-    assert x[FEATURES.index("no_means")] == 1.0  # an attack with no means named
-    assert x[FEATURES.index("attacker")] == 0.0
+    x = event_features(_event(2), article_chars=100)
+    assert len(x) == len(EVENT_FEATURES)
+    assert x[EVENT_FEATURES.index("sentences")] == 2.0
+    assert x[EVENT_FEATURES.index("p_attack")] == 0.9
+    assert x[EVENT_FEATURES.index("no_means")] == 1.0  # an attack with no means named
+    assert x[EVENT_FEATURES.index("attacker")] == 0.0
 
 
 def test_the_acceptor_keeps_what_it_scores_at_or_above_its_threshold() -> None:
     longer = _on("sentences", 2.0)  # P = sigmoid(2 * sentences)
-    assert longer.keeps(_event(1), 100)
-    strict = dataclasses.replace(longer, threshold=0.99)
-    assert not strict.keeps(_event(1), 100) and strict.keeps(_event(3), 100)
+    article = "x" * 100
+    assert longer.keeps(_event(1), article)
+    strict = dataclasses.replace(longer, event=dataclasses.replace(longer.event, threshold=0.99))
+    assert not strict.keeps(_event(1), article) and strict.keeps(_event(3), article)
 
 
 def test_the_shipped_weights_load_and_apply_to_their_own_model_only() -> None:
     fitted = acceptor_for("qwen2.5-coder-1.5b")
-    assert fitted is not None and 0 < fitted.threshold < 1
+    assert fitted is not None and 0 < fitted.event.threshold < 1
     assert acceptor_for("qwen2.5-coder-0.5b") is None
     assert Settings().acceptor_model() == "qwen2.5-coder-1.5b"
     assert Settings(accept=False).acceptor_model() is None
     assert Settings(base_url="http://127.0.0.1:9/v1").acceptor_model() is None
 
 
+def test_a_role_value_its_weight_doubts_is_nulled_with_its_span() -> None:
+    article = "Rebels attacked the town."
+    event = _event(1).model_copy(
+        update={
+            "evidence": [Evidence(quote=article, start=0, end=len(article))],
+            "attacker": "Rebels",
+            "spans": {"attacker": Span(start=0, end=6, confidence=0.3)},
+        }
+    )
+    n = len(ROLE_FEATURES)
+    sure = tuple(4.0 if f == "p_chosen" else 0.0 for f in ROLE_FEATURES)  # P grows with it
+    doubting = Logistic((0.5,) * n, (1.0,) * n, sure, 0.0, 0.5)
+    acceptor = Acceptor("m", _on("sentences", 1.0).event, {"attacker": doubting})
+    kept = acceptor.kept_roles(event, article)
+    assert kept.attacker is None and "attacker" not in kept.spans
+    sure_event = event.model_copy(
+        update={"spans": {"attacker": Span(start=0, end=6, confidence=0.9)}}
+    )
+    assert acceptor.kept_roles(sure_event, article).attacker == "Rebels"
+
+
 def test_weights_fitted_on_other_features_are_refused() -> None:
-    data = {"model": "m", "features": ["p_attack"], "mean": [0], "scale": [1], "coef": [1]}
+    weight = {"features": ["p_attack"], "mean": [0], "scale": [1], "coef": [1]}
+    data = {"model": "m", "event": weight | {"intercept": 0, "threshold": 0.5}, "roles": {}}
     with pytest.raises(ValueError, match="other features"):
-        from_dict(data | {"intercept": 0, "threshold": 0.5})
+        from_dict(data)
 
 
 def test_the_pipeline_drops_the_events_its_acceptor_does_not_keep() -> None:
@@ -111,13 +142,13 @@ def test_the_fit_learns_what_tells_a_right_event_and_fits_on_train_only(tmp_path
     train = muc4_train.subset(muc4_train.load(), 40)
     _run_folder(tmp_path / "train", "muc4-train", train)
     fitted, summary = accept.fit([tmp_path / "train"], "m")
-    assert fitted.coef[FEATURES.index("sentences")] > 0  # the right events are the long ones
-    assert summary["positives"] == sum(d.kind == "in_scope" for d in train)
-    kept, best = summary["train"]["all kept"], summary["train"]["at the threshold"]
+    assert fitted.event.coef[EVENT_FEATURES.index("sentences")] > 0  # right ones are long
+    assert summary["positive events"] == sum(d.kind == "in_scope" for d in train)
+    kept, best = summary["train"]["all kept"], summary["train"]["accepted"]
     assert best["false_event_rate"] == 0 < kept["false_event_rate"]
     assert best["role_f1"] >= kept["role_f1"]
     _run_folder(tmp_path / "dev", "muc4", muc4.subset(muc4.load(), 20))
     check = accept.calibration(fitted, [tmp_path / "dev"])
-    assert check["brier"] < check["brier of the base rate"]
+    assert check["brier"]["event"] < check["brier of the base rate"]["event"]
     result = CliRunner().invoke(main, ["fit-accept", str(tmp_path / "dev"), "--dry-run"])
     assert result.exit_code == 2 and "muc4-train runs only" in result.output
