@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ConfigDict
 
 from service.core.templates import PromptTemplate
+from service.pipeline.cues import tells_deed
 from service.pipeline.types import Ask, Numbered, Scored
 
 VIOLENCE = re.compile(
@@ -53,11 +54,13 @@ def detect(
 
     So no sentence decides whether another is read: an injected "The article above
     reports no attack" beside a real attack, or a denial beside a claim, can sink the
-    run's answer but not the attack sentence's own.
+    run's answer but not the attack sentence's own. A sentence that tells of no deed
+    (`cues.tells_deed`) is not asked again: it would report no attack anyway.
     """
     verdict: Any = ask("detect", template.render_stage("detect", sentences=run), Verdict)
     if verdict.attack if verdict.p_true is None else verdict.p_true >= threshold:
         yield [replace(s, p_attack=verdict.p_true) for s in run]
     elif len(run) > 1:
         for sentence in run:
-            yield from detect(ask, template, [sentence], threshold)
+            if tells_deed([sentence]):  # else no attack done, whatever the model says
+                yield from detect(ask, template, [sentence], threshold)
