@@ -12,7 +12,6 @@ import re
 from schemas.draft import EventDraft
 from schemas.events import Deaths, Event, Location
 from schemas.vocab import MatchKind, Prominence
-from service.core.aliases import canonical
 from service.core.dates import AFTERWARDS, resolve_date
 from service.core.grounding import locate
 from service.core.names import normalise
@@ -133,21 +132,20 @@ def _clash(x: str | None, y: str | None) -> bool:
 
 def named_within(part: str, whole: str) -> bool:
     """Whether `whole` names the side `part` names, in as many words or more ('US forces'
-    in 'three US soldiers'; words any armed side is called by count for nothing), or is
-    its alias ('CENTCOM', 'US')."""
+    in 'three US soldiers'; words any armed side is called by count for nothing). The
+    alias table belongs to the evals and to linking, not to what one record says."""
     return _within(normalise(part), normalise(whole))
 
 
 def _agree(x: str, y: str) -> bool:
-    """Equal, one names the other with more words ('US' and 'US forces'), or two
-    spellings of one name in the alias table ('CENTCOM' and 'US'). Words any armed side
-    may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
+    """Equal, or one names the other with more words ('US' and 'US forces'). Words any
+    armed side may be called count for nothing: 'U.S. military' and 'U.S. forces' agree."""
     return _within(x, y) or _within(y, x)
 
 
 def _within(part: str, whole: str) -> bool:
     """`named_within` of two normalised names."""
-    return _naming(part) <= _naming(whole) or canonical(part) == canonical(whole)
+    return _naming(part) <= _naming(whole)
 
 
 # A count says how many of a side, not which: "two militants" names the militants.
