@@ -968,3 +968,31 @@ def test_a_date_that_hangs_on_a_verb_of_telling_dates_the_telling_not_the_attack
 ) -> None:
     found = cues.when(_event(sentence), lede="")
     assert (found and found.text) == when
+
+
+@pytest.mark.parametrize(
+    ("place", "country"),
+    [
+        ("a village in Borno State", "Nigeria"),  # not Borno, Germany
+        ("Kaduna state", "Nigeria"),
+        ("Punjab province", "Pakistan"),  # India's Punjab is a state
+        ("Punjab state", "India"),
+        # Where it must not fire: a kind two countries share the name of, a state that is
+        # no subdivision, and a bare name (left to the cities, as before).
+        ("Limburg province", None),  # Belgium and the Netherlands (and a German town)
+        ("the Islamic State", None),
+        ("Baghdad", "Iraq"),
+    ],
+)
+def test_a_subdivision_named_with_its_kind_places_the_event_in_its_one_country(
+    place: str, country: str | None
+) -> None:
+    sentence = f"Gunmen attacked {place} on Monday."
+    assert gazetteer().country_of(place, sentence, sentence) == country
+
+
+def test_a_subdivision_several_countries_have_is_placed_by_the_country_the_article_names() -> None:
+    article = "Gunmen attacked a market in Limburg province. Dutch police said."
+    assert gazetteer().country_of("Limburg province", article, article) is None
+    named = article.replace("Dutch police", "Police in the Netherlands")
+    assert gazetteer().country_of("Limburg province", named, named) == "The Netherlands"

