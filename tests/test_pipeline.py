@@ -961,6 +961,7 @@ def test_no_sentence_beside_an_attack_can_hide_it() -> None:
         # Where it must not fire: the date hangs on the deed, whoever tells it.
         ("guerrillas attacked a post yesterday, the army reported.", "yesterday"),
         ("Officials said a strike hit the base on Sunday.", "on Sunday"),
+        ("Bomb blast in Kabul on Monday", "on Monday"),  # no verb above it at all
     ],
 )
 def test_a_date_that_hangs_on_a_verb_of_telling_dates_the_telling_not_the_attack(

@@ -101,7 +101,7 @@ def role_features(event: Event, field: str, article: str) -> list[float] | None:
         start, end = span.start - home[0], span.end - home[0]
         words = [t for t in doc if start <= t.idx < end]
         inside = {t.i for t in words}
-        head = next((t for t in words if t.head.i not in inside or t.head is t), None)
+        head = next((t for t in words if t.head.i not in inside or t.head.i == t.i), None)
         if head is not None:
             dep, entity = head.dep_, head.ent_type_
     return [

@@ -373,8 +373,8 @@ def dates_telling(text: str, start: int, end: int) -> bool:
     if not words:
         return False
     inside = {t.i for t in words}
-    token = next((t for t in words if t.head.i not in inside or t.head is t), words[0])
-    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+    token = next((t for t in words if t.head.i not in inside or t.head.i == t.i), words[0])
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
     return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in _TELLING
 
