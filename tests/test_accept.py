@@ -67,9 +67,9 @@ def test_the_shipped_weights_load_and_apply_to_their_own_model_only() -> None:
     fitted = acceptor_for("qwen2.5-coder-1.5b")
     assert fitted is not None and 0 < fitted.event.threshold < 1
     assert acceptor_for("qwen2.5-coder-0.5b") is None
-    assert Settings().acceptor_model() == "qwen2.5-coder-1.5b"
-    assert Settings(accept=False).acceptor_model() is None
-    assert Settings(base_url="http://127.0.0.1:9/v1").acceptor_model() is None
+    assert Settings(accept=True).acceptor_model() == "qwen2.5-coder-1.5b"
+    assert Settings().acceptor_model() is None  # off by default: it does not transfer
+    assert Settings(accept=True, base_url="http://127.0.0.1:9/v1").acceptor_model() is None
 
 
 def test_a_role_value_its_weight_doubts_is_nulled_with_its_span() -> None:

@@ -24,9 +24,9 @@ Stages, in order (one module each):
                event as it is read; then runs about one attack anywhere become one event
                (`merge_duplicates`: shared evidence or agreeing fields; shared nulls are
                not evidence).
-6. `accept`  - code: logistic regressions fitted on MUC-4 train answers keep or drop
-               each event, and each attacker, target and victims value (built-in model
-               only; `accept.json`).
+6. `accept`  - code, opt-in (`accept` setting): logistic regressions fitted on MUC-4
+               train answers keep or drop each event, and each attacker, target and
+               victims value (built-in model only; `accept.json`).
 
 Every call sends the same system message first, so llama.cpp keeps its KV cache across
 questions and articles; a question quotes only its own sentences (a 1.5B model reading

@@ -12,6 +12,10 @@ was; for a role value, the model's probability, its length, and its grammatical 
 and entity type in the parse. The weights and thresholds ship in `accept.json`, with the
 model whose answers they were fitted on: probabilities are comparable only within one
 model, so another model's events are all kept.
+
+It is off by default (the `accept` setting): fitted on MUC-4, it pays there and costs
+on other news (the README gives the figures), since what makes a MUC-4 template filler
+right (an exact string, a human Victim) is not what makes a news event's value right.
 """
 
 from __future__ import annotations
