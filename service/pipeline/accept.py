@@ -29,7 +29,7 @@ from typing import Any
 
 from schemas.events import Event
 from schemas.vocab import Certainty, Prominence, SubEventType
-from service.pipeline.parse import parse
+from service.pipeline.parse import head_of
 
 WEIGHTS = Path(__file__).with_name("accept.json")
 EVENT_FEATURES = (
@@ -101,11 +101,8 @@ def role_features(event: Event, field: str, article: str) -> list[float] | None:
     home = next(((s, e) for s, e in sentences if s <= span.start < e), None)
     dep, entity = "", ""
     if home is not None:
-        doc = parse(article[home[0] : home[1]])
-        start, end = span.start - home[0], span.end - home[0]
-        words = [t for t in doc if start <= t.idx < end]
-        inside = {t.i for t in words}
-        head = next((t for t in words if t.head.i not in inside or t.head.i == t.i), None)
+        sentence = article[home[0] : home[1]]
+        head = head_of(sentence, span.start - home[0], span.end - home[0])
         if head is not None:
             dep, entity = head.dep_, head.ent_type_
     return [

@@ -80,7 +80,7 @@ def _figure_of(token: Token, lemma: str) -> int | None:
     if own:  # "12 deaths", "14 dead"
         return _value(own[0])
     if token.pos_ == "NOUN":  # "the deaths of three soldiers", "the killing of a judge"
-        return next((_count(o) for o in _of(token) if _count(o) is not None), None)
+        return next((n for o in _of(token) if (n := _count(o)) is not None), None)
     if token.dep_ in ("amod", "acl") and _value(token.head) is not None:
         return _value(token.head)  # "12 dead after a bombing": the parser heads it on 12
     if token.pos_ not in ("VERB", "AUX"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from schemas.vocab import SubEventType
 from service.core.dates import AFTERWARDS
-from service.pipeline.parse import parse
+from service.pipeline.parse import head_of
 from service.pipeline.places import RESIDENCE, gazetteer
 from service.pipeline.types import Numbered
 
@@ -368,12 +368,9 @@ def dates_telling(text: str, start: int, end: int) -> bool:
     """Whether the date phrase at text[start:end] hangs, in the parse, on a verb of telling
     ("police said on Tuesday that a strike on Monday...", "claimed on Wednesday the
     bombing"): the first verb above it says who tells, not what was done."""
-    doc = parse(text)
-    words = [t for t in doc if start <= t.idx < end]
-    if not words:
+    token = head_of(text, start, end)
+    if token is None:
         return False
-    inside = {t.i for t in words}
-    token = next((t for t in words if t.head.i not in inside or t.head.i == t.i), words[0])
     while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
     return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in _TELLING

