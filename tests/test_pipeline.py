@@ -139,7 +139,7 @@ def test_without_candidate_places_or_sources_the_model_is_not_asked_for_them() -
         ("At least 7 people died and 12 were hurt.", 7, 12),
         ("Three soldiers were killed and two wounded.", 3, 2),
         ("The attack claimed 12 lives.", 12, None),
-        ("Troops avenged the deaths of three soldiers, killed in a blast.", 3, None),
+        ("Mourners marked the deaths of four miners in the raid.", 4, None),
         ("He denied any role in the killing of a judge.", 1, None),
         ("The killing shocked the town.", None, None),  # no one named
         # The object, whatever stands between: approximations and sums of conjuncts.
